@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The magassay command line: shared helpers. Only cli/ writes to the terminal. */
+#ifndef MAGASSAY_CLI_H
+#define MAGASSAY_CLI_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "magassay/spectrum.h"
+
+/* Exit codes of every subcommand. */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+typedef struct cli_command {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
+} cli_command;
+
+/* "magassay: <message>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print a usage error for a subcommand and return CLI_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The last library error as a message: "<detail>". */
+const char *cli_lib_error(void);
+
+/* Write a JSON value and a newline to stdout (compact when not a terminal). */
+int cli_json_print(json_t *value);
+/* JSON helpers that map NAN to null. */
+json_t *cli_json_real(double v);
+json_t *cli_json_str(const char *s);
+
+/* The spectrum summary shared by `info` and others. */
+json_t *cli_spectrum_json(const mg_spectrum *s);
+void cli_spectrum_print(FILE *f, const mg_spectrum *s);
+
+int cmd_info(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_devices(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+
+#endif

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "internal.h"
+#include "magassay/usbids.h"
+
+/* Keep sorted by VID:PID; udev/60-magassay.rules mirrors this list (tests/udev checks). */
+static const mg_usb_id ids[] = {
+	{0x0403, 0x6001, MG_USB_SERIAL, "tty", "FTDI FT232R USB-serial (RS-232 adapters for DP5 and ICP-OES)"},
+	{0x0403, 0x6015, MG_USB_SERIAL, "tty", "FTDI FT-X USB-serial"},
+	{0x067b, 0x2303, MG_USB_SERIAL, "tty", "Prolific PL2303 USB-serial"},
+	{0x10c4, 0x842a, MG_USB_DP5, "usb", "Amptek DP5 / PX5 / X-123 / DP5G"},
+	{0x10c4, 0xea60, MG_USB_SERIAL, "tty", "Silicon Labs CP210x USB-serial"},
+};
+
+const mg_usb_id *mg_usb_ids(size_t *count)
+{
+	*count = MG_ARRAY_SIZE(ids);
+	return ids;
+}

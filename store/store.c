@@ -1,0 +1,628 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The store handle: the data directory, opening SQLite with the settings the
+ * store relies on (WAL, foreign keys, busy timeout, synchronous=FULL), schema
+ * migrations, the statement cache, transactions and error mapping. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "store_internal.h"
+
+/* ---- the data directory ------------------------------------------------ */
+
+static char *str_cat3(const char *a, const char *b, const char *c)
+{
+	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+	char *s = malloc(la + lb + lc + 1);
+	if (!s)
+		return NULL;
+	memcpy(s, a, la);
+	memcpy(s + la, b, lb);
+	memcpy(s + la + lb, c, lc + 1);
+	return s;
+}
+
+static const char *home_dir(void)
+{
+	const char *h = getenv("HOME");
+	if (h && *h)
+		return h;
+	struct passwd *pw = getpwuid(geteuid());
+	return pw && pw->pw_dir && *pw->pw_dir ? pw->pw_dir : NULL;
+}
+
+int mg_store_resolve_dir(const char *data_dir, char **out)
+{
+	const char *env;
+	char *d = NULL;
+	if (!out)
+		return mg_fail(MG_ERR_ARG, STORE_DOM, "mg_store_resolve_dir: no output");
+	*out = NULL;
+	if (data_dir && *data_dir)
+		d = strdup(data_dir);
+	else if ((env = getenv("MAGASSAY_DATA")) && *env)
+		d = strdup(env);
+	else if ((env = getenv("XDG_DATA_HOME")) && env[0] == '/') /* relative values are ignored (XDG spec) */
+		d = str_cat3(env, "/", "magassay");
+	else {
+		const char *h = home_dir();
+		if (!h)
+			return mg_fail(MG_ERR_NOT_FOUND, STORE_DOM,
+			               "no data directory: give --data-dir or set MAGASSAY_DATA (HOME is not set)");
+		d = str_cat3(h, "/.local/share/", "magassay");
+	}
+	if (!d)
+		return mg_fail(MG_ERR_NOMEM, STORE_DOM, "out of memory");
+	/* Drop trailing slashes (but keep "/"). */
+	for (size_t n = strlen(d); n > 1 && d[n - 1] == '/'; n--)
+		d[n - 1] = '\0';
+	*out = d;
+	return MG_OK;
+}
+
+static int errno_code(int e)
+{
+	switch (e) {
+	case ENOENT:
+	case ENOTDIR:
+		return MG_ERR_NOT_FOUND;
+	case ENOSPC:
+	case EDQUOT:
+	case EFBIG:
+		return MG_ERR_NOSPACE;
+	case ENOMEM:
+		return MG_ERR_NOMEM;
+	default:
+		return MG_ERR_IO;
+	}
+}
+
+/* mkdir -p: every missing level is created with mode 0750. */
+static int make_dirs(const char *path)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path);
+	if (n == 0 || n >= sizeof(buf))
+		return mg_fail(MG_ERR_ARG, STORE_DOM, "%s: path empty or too long", path);
+	memcpy(buf, path, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		char save = buf[i];
+		buf[i] = '\0';
+		if (mkdir(buf, 0750) != 0) {
+			int e = errno;
+			struct stat sb;
+			/* An existing folder is fine, even where we could not have created it. */
+			if (stat(buf, &sb) != 0 || !S_ISDIR(sb.st_mode))
+				return mg_fail(e == EEXIST ? MG_ERR_IO : errno_code(e), STORE_DOM,
+				               "cannot create the folder %s: %s", buf,
+				               e == EEXIST ? "a file of that name is in the way" : strerror(e));
+		}
+		buf[i] = save;
+	}
+	return MG_OK;
+}
+
+int store_make_dirs(const char *path)
+{
+	return make_dirs(path);
+}
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* Why a write failed for lack of room, if it did: the system error SQLite
+ * saw, else errno as the failing call left it, else the process file-size
+ * limit reached by the database or its log, else a full file system.
+ * Writes the reason into why and returns 1, or returns 0. */
+static int lack_of_room(mg_store *st, int sys, int err, char *why, size_t cap)
+{
+	int codes[2] = {sys, err};
+	for (int i = 0; i < 2; i++)
+		if (codes[i] == ENOSPC || codes[i] == EFBIG || codes[i] == EDQUOT) {
+			snprintf(why, cap, "%s", strerror(codes[i]));
+			return 1;
+		}
+	if (!st || !st->dir)
+		return 0;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		static const char *const files[] = {STORE_DB_NAME, STORE_DB_NAME "-wal"};
+		for (int i = 0; i < 2; i++) {
+			char path[PATH_MAX];
+			struct stat sb;
+			snprintf(path, sizeof(path), "%s/%s", st->dir, files[i]);
+			if (stat(path, &sb) == 0 && (unsigned long long)sb.st_size + 65536 >= (unsigned long long)rl.rlim_cur) {
+				snprintf(why, cap, "%s reached the process file size limit (%llu bytes)", files[i],
+				         (unsigned long long)rl.rlim_cur);
+				return 1;
+			}
+		}
+	}
+	struct statvfs vfs;
+	if (statvfs(st->dir, &vfs) == 0 && (unsigned long long)vfs.f_bavail * vfs.f_frsize < 65536) {
+		snprintf(why, cap, "the file system is full");
+		return 1;
+	}
+	return 0;
+}
+
+int store_sql_fail(mg_store *st, int rc, const char *what)
+{
+	int err = errno; /* as the failing system call left it, before anything else runs */
+	const char *msg = st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc);
+	int sys = st && st->db ? sqlite3_system_errno(st->db) : 0;
+	const char *dir = st && st->dir ? st->dir : "?";
+	char why[256];
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return mg_fail(MG_ERR_BUSY, STORE_DOM,
+		               "%s: the database %s/" STORE_DB_NAME " is locked by another process "
+		               "(waited %d ms): %s",
+		               what, dir, st ? st->busy_ms : 0, msg);
+	case SQLITE_FULL:
+		if (!lack_of_room(st, sys, err, why, sizeof(why)))
+			snprintf(why, sizeof(why), "%s", msg);
+		return mg_fail(MG_ERR_NOSPACE, STORE_DOM, "%s: no room to write the database in %s: %s; nothing "
+		               "was changed", what, dir, why);
+	case SQLITE_IOERR:
+		if (lack_of_room(st, sys, err, why, sizeof(why)))
+			return mg_fail(MG_ERR_NOSPACE, STORE_DOM,
+			               "%s: no room to write the database in %s: %s; nothing was changed", what, dir,
+			               why);
+		return mg_fail(MG_ERR_IO, STORE_DOM, "%s: I/O error on the database in %s: %s (SQLite code %d)%s%s",
+		               what, dir, msg, rc, sys ? ": " : "", sys ? strerror(sys) : "");
+	case SQLITE_READONLY:
+		return mg_fail(MG_ERR_IO, STORE_DOM,
+		               "%s: the database %s/" STORE_DB_NAME " is read-only (permissions, or opened "
+		               "read-only): %s",
+		               what, dir, msg);
+	case SQLITE_CONSTRAINT:
+		if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+			return mg_fail(MG_ERR_EXISTS, STORE_DOM, "%s: already registered (%s)", what, msg);
+		if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+			return mg_fail(MG_ERR_NOT_FOUND, STORE_DOM, "%s: refers to a record that does not exist (%s)",
+			               what, msg);
+		return mg_fail(MG_ERR_ARG, STORE_DOM, "%s: refused by the database: %s", what, msg);
+	case SQLITE_NOMEM:
+		return mg_fail(MG_ERR_NOMEM, STORE_DOM, "%s: out of memory", what);
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return mg_fail(MG_ERR_FORMAT, STORE_DOM, "%s: %s/" STORE_DB_NAME " is damaged or not a database: %s",
+		               what, dir, msg);
+	case SQLITE_CANTOPEN:
+		return mg_fail(MG_ERR_IO, STORE_DOM, "%s: cannot open the database in %s: %s%s%s", what, dir, msg,
+		               sys ? ": " : "", sys ? strerror(sys) : "");
+	default:
+		return mg_fail(MG_ERR_IO, STORE_DOM, "%s: database error: %s", what, msg);
+	}
+}
+
+/* ---- statements ---------------------------------------------------------- */
+
+#define BATCH_COLS                                                                                       \
+	"b.id, b.created_at, b.operator, b.notes, b.status, "                                            \
+	"(SELECT count(*) FROM samples s WHERE s.batch_id = b.id), "                                      \
+	"(SELECT count(*) FROM measurements m WHERE m.batch_id = b.id)"
+#define SAMPLE_COLS                                                                                      \
+	"s.id, s.batch_id, s.created_at, s.description, "                                                \
+	"(SELECT count(*) FROM measurements m WHERE m.sample_id = s.id)"
+#define MEAS_COLS                                                                                        \
+	"m.id, m.uuid, m.sample_id, m.batch_id, m.kind, m.file, m.sha256, m.size, m.instrument_model, "  \
+	"m.instrument_serial, m.instrument_firmware, m.settings, m.started_at, m.ended_at, "             \
+	"m.live_time_s, m.real_time_s, m.total_counts, m.operator, m.status, m.replicate, m.notes, "     \
+	"m.created_at, (SELECT count(*) FROM results r WHERE r.measurement_id = m.id)"
+#define RESULT_COLS "id, measurement_id, version, calibration_id, software_version, created_at, payload"
+#define CAL_COLS                                                                                         \
+	"id, kind, name, version, created_at, operator, software_version, provenance, payload"
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_BATCH_INSERT] = "INSERT INTO batches(id, operator) VALUES(?1, ?2) ON CONFLICT(id) DO NOTHING",
+	[S_BATCH_GET] = "SELECT " BATCH_COLS " FROM batches b WHERE b.id = ?1",
+	[S_BATCH_LIST] = "SELECT " BATCH_COLS " FROM batches b ORDER BY b.created_at, b.id",
+	[S_SAMPLE_INSERT] = "INSERT INTO samples(id, batch_id, description) VALUES(?1, ?2, ?3)",
+	[S_SAMPLE_GET] = "SELECT " SAMPLE_COLS " FROM samples s WHERE s.id = ?1",
+	[S_SAMPLE_LIST] = "SELECT " SAMPLE_COLS " FROM samples s ORDER BY s.created_at, s.id",
+	[S_SAMPLE_LIST_BATCH] = "SELECT " SAMPLE_COLS " FROM samples s WHERE s.batch_id = ?1 "
+	                        "ORDER BY s.created_at, s.id",
+	[S_MEAS_INSERT] = "INSERT INTO measurements(uuid, sample_id, batch_id, kind, file, sha256, size, "
+	                  "instrument_model, instrument_serial, instrument_firmware, settings, started_at, "
+	                  "ended_at, live_time_s, real_time_s, total_counts, operator, status, replicate, notes) "
+	                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+	                  "?19, ?20)",
+	[S_MEAS_NEXT_REPLICATE] = "SELECT coalesce(max(replicate), 0) + 1 FROM measurements WHERE sample_id = ?1",
+	[S_MEAS_GET] = "SELECT " MEAS_COLS " FROM measurements m WHERE m.id = ?1",
+	[S_MEAS_GET_UUID] = "SELECT " MEAS_COLS " FROM measurements m WHERE m.uuid = ?1",
+	[S_MEAS_LIST] = "SELECT " MEAS_COLS " FROM measurements m WHERE (?1 IS NULL OR m.batch_id = ?1) "
+	                "AND (?2 IS NULL OR m.sample_id = ?2) ORDER BY m.id",
+	[S_MEAS_FIND_UUID_PREFIX] = "SELECT id, uuid FROM measurements WHERE uuid >= ?1 AND uuid < ?1 || '~' "
+	                            "ORDER BY uuid LIMIT 4",
+	[S_RESULT_NEXT_VERSION] = "SELECT coalesce(max(version), 0) + 1 FROM results WHERE measurement_id = ?1",
+	[S_RESULT_INSERT] = "INSERT INTO results(measurement_id, version, calibration_id, software_version, payload) "
+	                    "VALUES(?1, ?2, ?3, ?4, ?5)",
+	[S_RESULT_GET] = "SELECT " RESULT_COLS " FROM results WHERE measurement_id = ?1 AND version = ?2",
+	[S_RESULT_LATEST] = "SELECT " RESULT_COLS " FROM results WHERE measurement_id = ?1 "
+	                    "ORDER BY version DESC LIMIT 1",
+	[S_RESULT_LIST] = "SELECT " RESULT_COLS " FROM results WHERE measurement_id = ?1 ORDER BY version",
+	[S_CAL_NEXT_VERSION] = "SELECT coalesce(max(version), 0) + 1 FROM calibrations WHERE kind = ?1 AND name = ?2",
+	[S_CAL_INSERT] = "INSERT INTO calibrations(kind, name, version, operator, software_version, provenance, "
+	                 "payload) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_CAL_GET] = "SELECT " CAL_COLS " FROM calibrations WHERE id = ?1",
+	[S_CAL_FIND] = "SELECT " CAL_COLS " FROM calibrations WHERE kind = ?1 AND name = ?2 AND version = ?3",
+	[S_CAL_LATEST] = "SELECT " CAL_COLS " FROM calibrations WHERE kind = ?1 AND name = ?2 "
+	                 "ORDER BY version DESC LIMIT 1",
+	[S_CAL_LIST] = "SELECT " CAL_COLS " FROM calibrations WHERE (?1 IS NULL OR kind = ?1) "
+	               "AND (?2 IS NULL OR name = ?2) ORDER BY kind, name, version",
+	[S_EVENT_INSERT] = "INSERT INTO events(actor, host, pid, action, entity, entity_id, details) "
+	                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+};
+
+sqlite3_stmt *stmt_get(mg_store *st, enum stmt_id id)
+{
+	sqlite3_stmt *s = NULL;
+	if (st->stmt[id] && !st->stmt_busy[id]) {
+		st->stmt_busy[id] = 1;
+		return st->stmt[id];
+	}
+	int rc = sqlite3_prepare_v3(st->db, stmt_sql[id], -1, st->stmt[id] ? 0 : SQLITE_PREPARE_PERSISTENT, &s,
+	                            NULL);
+	if (rc != SQLITE_OK) {
+		store_sql_fail(st, rc, "preparing a query");
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	if (!st->stmt[id]) {
+		st->stmt[id] = s;
+		st->stmt_busy[id] = 1;
+	}
+	return s;
+}
+
+void stmt_put(mg_store *st, enum stmt_id id, sqlite3_stmt *s)
+{
+	if (!s)
+		return;
+	if (s == st->stmt[id]) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		st->stmt_busy[id] = 0;
+	} else {
+		sqlite3_finalize(s);
+	}
+}
+
+int bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i);
+}
+
+int bind_real(sqlite3_stmt *s, int i, double v)
+{
+	return isfinite(v) ? sqlite3_bind_double(s, i, v) : sqlite3_bind_null(s, i);
+}
+
+char *col_text(sqlite3_stmt *s, int i, int *err)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	if (!t)
+		return NULL;
+	char *c = strdup((const char *)t);
+	if (!c)
+		*err = 1;
+	return c;
+}
+
+double col_real(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
+}
+
+/* ---- transactions and the audit log ----------------------------------- */
+
+int store_begin(mg_store *st, const char *what)
+{
+	if (st->readonly)
+		return mg_fail(MG_ERR_IO, STORE_DOM,
+		               "%s: the database %s/" STORE_DB_NAME " is read-only (permissions, or opened read-only)",
+		               what, st->dir);
+	int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return store_sql_fail(st, rc, what);
+	return MG_OK;
+}
+
+int store_commit(mg_store *st, const char *what)
+{
+	int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		int e = store_sql_fail(st, rc, what);
+		store_rollback(st);
+		return e;
+	}
+	return MG_OK;
+}
+
+void store_rollback(mg_store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int store_event(mg_store *st, const char *actor, const char *action, const char *entity, const char *entity_id,
+                const char *details_json)
+{
+	sqlite3_stmt *s = stmt_get(st, S_EVENT_INSERT);
+	if (!s)
+		return MG_ERR_IO;
+	bind_text(s, 1, actor && *actor ? actor : st->actor);
+	bind_text(s, 2, st->host[0] ? st->host : NULL);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)getpid());
+	bind_text(s, 4, action);
+	bind_text(s, 5, entity);
+	bind_text(s, 6, entity_id);
+	bind_text(s, 7, details_json);
+	int rc = sqlite3_step(s);
+	int e = rc == SQLITE_DONE ? MG_OK : store_sql_fail(st, rc, "writing the audit log");
+	stmt_put(st, S_EVENT_INSERT, s);
+	return e;
+}
+
+/* ---- opening --------------------------------------------------------------- */
+
+static int pragma_int(mg_store *st, const char *sql, int *v, const char *what)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			*v = sqlite3_column_int(s, 0);
+			rc = SQLITE_OK;
+		}
+	}
+	int e = rc == SQLITE_OK ? MG_OK : store_sql_fail(st, rc, what);
+	sqlite3_finalize(s);
+	return e;
+}
+
+/* Is this a magassay database (or an empty file), and of which version? */
+static int read_identity(mg_store *st, int *version)
+{
+	int app = 0, objects = 0, e;
+	/* One read transaction so a migration by another process is seen whole or not at all. */
+	int rc = sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return store_sql_fail(st, rc, "opening the store");
+	if ((e = pragma_int(st, "PRAGMA application_id", &app, "opening the store")) != MG_OK ||
+	    (e = pragma_int(st, "PRAGMA user_version", version, "opening the store")) != MG_OK ||
+	    (e = pragma_int(st, "SELECT count(*) FROM sqlite_schema", &objects, "opening the store")) != MG_OK) {
+		store_rollback(st);
+		return e;
+	}
+	store_rollback(st);
+	if ((app != 0 && app != STORE_APP_ID) || (app == 0 && (objects > 0 || *version != 0)))
+		return mg_fail(MG_ERR_FORMAT, STORE_DOM,
+		               "%s/" STORE_DB_NAME " is an SQLite database but not a magassay store "
+		               "(application_id 0x%08x)",
+		               st->dir, (unsigned)app);
+	if (*version > MG_STORE_SCHEMA_VERSION)
+		return mg_fail(MG_ERR_UNSUPPORTED, STORE_DOM,
+		               "%s/" STORE_DB_NAME " has schema version %d, newer than this magassay knows "
+		               "(%d): it was written by a newer magassay; upgrade magassay to use it",
+		               st->dir, *version, MG_STORE_SCHEMA_VERSION);
+	return MG_OK;
+}
+
+static int migrate(mg_store *st, int from)
+{
+	for (int v = from; v < store_migration_count; v++) {
+		char what[64], sql[96], details[96];
+		int now = 0, e;
+		snprintf(what, sizeof(what), "migrating the schema to version %d", v + 1);
+		if ((e = store_begin(st, what)) != MG_OK)
+			return e;
+		/* Another process may have migrated while we waited for the lock. */
+		if ((e = pragma_int(st, "PRAGMA user_version", &now, what)) != MG_OK) {
+			store_rollback(st);
+			return e;
+		}
+		if (now > v) {
+			store_rollback(st);
+			v = now - 1;
+			continue;
+		}
+		int rc = sqlite3_exec(st->db, store_migrations[v], NULL, NULL, NULL);
+		if (rc == SQLITE_OK) {
+			snprintf(sql, sizeof(sql), "PRAGMA user_version = %d; PRAGMA application_id = %d", v + 1,
+			         STORE_APP_ID);
+			rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+		}
+		if (rc != SQLITE_OK) {
+			e = store_sql_fail(st, rc, what);
+			store_rollback(st);
+			return e;
+		}
+		snprintf(details, sizeof(details), "{\"from\": %d, \"to\": %d}", v, v + 1);
+		char target[16];
+		snprintf(target, sizeof(target), "%d", v + 1);
+		if ((e = store_event(st, NULL, "schema.migrate", "schema", target, details)) != MG_OK) {
+			store_rollback(st);
+			return e;
+		}
+		if ((e = store_commit(st, what)) != MG_OK)
+			return e;
+		mg_info(STORE_DOM, "%s: schema migrated to version %d", st->dir, v + 1);
+	}
+	return MG_OK;
+}
+
+static int configure(mg_store *st)
+{
+	int rc;
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, st->busy_ms);
+	rc = sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return store_sql_fail(st, rc, "opening the store");
+	int fk = 0, e;
+	if ((e = pragma_int(st, "PRAGMA foreign_keys", &fk, "opening the store")) != MG_OK)
+		return e;
+	if (!fk)
+		return mg_fail(MG_ERR_UNSUPPORTED, STORE_DOM, "this SQLite has no foreign key support");
+	int version = 0;
+	if ((e = read_identity(st, &version)) != MG_OK)
+		return e;
+	st->readonly = st->readonly || sqlite3_db_readonly(st->db, "main") == 1;
+	if (st->readonly) {
+		if (version < MG_STORE_SCHEMA_VERSION)
+			return mg_fail(MG_ERR_UNSUPPORTED, STORE_DOM,
+			               "%s/" STORE_DB_NAME " has schema version %d and this magassay needs %d; it "
+			               "cannot be migrated read-only: open it once with write access",
+			               st->dir, version, MG_STORE_SCHEMA_VERSION);
+		return MG_OK;
+	}
+	/* WAL: readers never block the writer and two writers queue (busy timeout). */
+	sqlite3_stmt *s = NULL;
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *mode = (const char *)sqlite3_column_text(s, 0);
+		if (!mode || strcmp(mode, "wal") != 0)
+			mg_warn(STORE_DOM, "%s: the database could not be put in WAL mode (it is in %s mode); "
+			                   "concurrent writers will wait longer",
+			        st->dir, mode ? mode : "?");
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_OK)
+		return store_sql_fail(st, rc, "opening the store (WAL mode)");
+	/* Every commit reaches the disk before we return: a registered measurement survives power loss. */
+	rc = sqlite3_exec(st->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return store_sql_fail(st, rc, "opening the store");
+	return version < MG_STORE_SCHEMA_VERSION ? migrate(st, version) : MG_OK;
+}
+
+int mg_store_open(const char *data_dir, mg_store **out)
+{
+	return mg_store_open_ex(data_dir, MG_STORE_DEFAULT, out);
+}
+
+int mg_store_open_ex(const char *data_dir, unsigned flags, mg_store **out)
+{
+	char *dir = NULL, *db = NULL, *archive = NULL;
+	struct stat sb;
+	int e;
+	if (!out)
+		return mg_fail(MG_ERR_ARG, STORE_DOM, "mg_store_open: no output");
+	*out = NULL;
+	if (flags & MG_STORE_READONLY)
+		flags |= MG_STORE_NOCREATE;
+	if ((e = mg_store_resolve_dir(data_dir, &dir)) != MG_OK)
+		return e;
+	mg_store *st = calloc(1, sizeof(*st));
+	if (!st) {
+		free(dir);
+		return mg_fail(MG_ERR_NOMEM, STORE_DOM, "out of memory");
+	}
+	st->busy_ms = MG_STORE_BUSY_TIMEOUT_MS;
+	st->readonly = (flags & MG_STORE_READONLY) != 0;
+
+	if (flags & MG_STORE_NOCREATE) {
+		if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+			e = mg_fail(MG_ERR_NOT_FOUND, STORE_DOM,
+			            "no magassay data directory at %s (nothing stored yet? see --data-dir, "
+			            "MAGASSAY_DATA)",
+			            dir);
+			goto fail;
+		}
+	} else {
+		archive = str_cat3(dir, "/", STORE_ARCHIVE);
+		if (!archive) {
+			e = mg_fail(MG_ERR_NOMEM, STORE_DOM, "out of memory");
+			goto fail;
+		}
+		if ((e = make_dirs(archive)) != MG_OK)
+			goto fail;
+	}
+	char real[PATH_MAX];
+	if (!realpath(dir, real)) {
+		e = mg_fail(errno_code(errno), STORE_DOM, "%s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	if (!(st->dir = strdup(real)) || !(db = str_cat3(real, "/", STORE_DB_NAME))) {
+		e = mg_fail(MG_ERR_NOMEM, STORE_DOM, "out of memory");
+		goto fail;
+	}
+	if ((flags & MG_STORE_NOCREATE) && stat(db, &sb) != 0) {
+		e = mg_fail(MG_ERR_NOT_FOUND, STORE_DOM, "%s holds no magassay database (" STORE_DB_NAME ")", st->dir);
+		goto fail;
+	}
+	int oflags = SQLITE_OPEN_NOMUTEX;
+	oflags |= st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if (!(flags & MG_STORE_NOCREATE))
+		oflags |= SQLITE_OPEN_CREATE;
+	int rc = sqlite3_open_v2(db, &st->db, oflags, NULL);
+	if (rc != SQLITE_OK) {
+		e = store_sql_fail(st, rc, "opening the store");
+		goto fail;
+	}
+	if ((e = configure(st)) != MG_OK)
+		goto fail;
+
+	const char *user = getenv("USER");
+	struct passwd *pw = getpwuid(geteuid());
+	if (pw && pw->pw_name)
+		user = pw->pw_name;
+	snprintf(st->actor, sizeof(st->actor), "%s", user && *user ? user : "unknown");
+	if (gethostname(st->host, sizeof(st->host)) != 0)
+		st->host[0] = '\0';
+	st->host[sizeof(st->host) - 1] = '\0';
+	mg_dbg(STORE_DOM, "opened %s (schema %d%s)", st->dir, MG_STORE_SCHEMA_VERSION,
+	       st->readonly ? ", read-only" : "");
+	free(dir);
+	free(db);
+	free(archive);
+	*out = st;
+	return MG_OK;
+fail:
+	free(dir);
+	free(db);
+	free(archive);
+	mg_store_close(st);
+	return e;
+}
+
+void mg_store_close(mg_store *st)
+{
+	if (!st)
+		return;
+	for (int i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	if (st->db)
+		sqlite3_close(st->db);
+	free(st->dir);
+	free(st);
+}
+
+const char *mg_store_data_dir(const mg_store *st)
+{
+	return st ? st->dir : NULL;
+}
+
+int mg_store_set_busy_timeout(mg_store *st, int ms)
+{
+	if (!st || ms < 0)
+		return mg_fail(MG_ERR_ARG, STORE_DOM, "busy timeout must be >= 0 ms");
+	st->busy_ms = ms;
+	sqlite3_busy_timeout(st->db, ms);
+	return MG_OK;
+}
