@@ -263,6 +263,10 @@ int mg_energy_cal_fit(mg_energy_cal *cal, const double *ch, const double *e, siz
 	size_t p = quadratic && n >= 3 ? 3 : 2;
 	if (n < 2)
 		return mg_fail(MG_ERR_ARG, "calibration", "a calibration needs at least two points");
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(ch[i]) || !isfinite(e[i]) || fabs(ch[i]) > 1e9 || fabs(e[i]) > 1e9)
+			return mg_fail(MG_ERR_FORMAT, "calibration", "calibration point %zu (%g, %g) is not usable",
+			               i, ch[i], e[i]);
 	gsl_matrix *X = gsl_matrix_alloc(n, p);
 	gsl_vector *y = gsl_vector_alloc(n), *c = gsl_vector_alloc(p);
 	gsl_matrix *cov = gsl_matrix_alloc(p, p);
