@@ -23,4 +23,19 @@ extern const mg_format mg_format_columns;
 /* A count must be finite and >= 0. */
 int mg_check_count(double v);
 
+/* formats/shared.c — helpers of the text writers (mca.c, msa.c). */
+/* Shortest decimal text that reads back as exactly v. */
+void mg_fmt_num(char *buf, size_t size, double v);
+/* A new NUL-terminated UTF-8 string from bytes that are UTF-8 or else latin-1. */
+char *mg_fmt_text_decode(const char *s, size_t n);
+/* Append s (UTF-8) to b, as latin-1 where every character allows it and latin1 is set. */
+void mg_fmt_text_put(mg_buf *b, const char *s, int latin1);
+/* 1 when s has no control bytes and can be written on one header line. */
+int mg_fmt_text_clean(const char *s);
+/* Lines "key: value" (fields.h keys) for whatever `got` (the spectrum read
+ * back from the native header) lacks of `want`. */
+int mg_fmt_carry_diff(const mg_spectrum *want, const mg_spectrum *got, mg_buf *lines);
+/* Apply one carried line to s. */
+int mg_fmt_carry_apply(mg_spectrum *s, const char *line, int *last_meta);
+
 #endif

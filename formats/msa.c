@@ -54,14 +54,6 @@
 #define MSA_LINE 80
 #define MSA_PAYLOAD_KEY "MG_FIELD"
 
-/* ---- helpers shared with mca.c (defined there) ---- */
-void mg_fmt_num(char *buf, size_t size, double v);
-char *mg_fmt_text_decode(const char *s, size_t n);
-void mg_fmt_text_put(mg_buf *b, const char *s, int latin1);
-int mg_fmt_text_clean(const char *s);
-int mg_fmt_carry_diff(const mg_spectrum *want, const mg_spectrum *got, mg_buf *lines);
-int mg_fmt_carry_apply(mg_spectrum *s, const char *line, int *last_meta);
-
 static const char *const months[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
                                      "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
 
@@ -655,7 +647,7 @@ static int finish(msa_read *r, long last_line)
 		s->counts[i] = v + 0.0;
 	}
 	if (nneg) {
-		mg_info(DOM, "%zu negative values read as 0 counts (kept in meta msa.clamped_counts)", nneg);
+		mg_dbg(DOM, "%zu negative values read as 0 counts (kept in meta msa.clamped_counts)", nneg);
 		rc = mg_buf_status(&neg);
 		if (rc == MG_OK)
 			rc = mg_kvlist_add(&s->meta, "msa.clamped_counts", neg.data, NULL);

@@ -475,12 +475,12 @@ static void test_write(void)
 		CHECK(bare == 0);
 		/* Amptek's order, then ours */
 		const char *order[] = {"<<PMCA SPECTRUM>>\r\nTAG - live_data\r\nDESCRIPTION - ",
-		                       "GAIN - 2\r\nTHRESHOLD - 0\r\nLIVE_MODE - 0\r\nPRESET_TIME - 100\r\n"
-		                       "LIVE_TIME - 118.765\r\nREAL_TIME - 120\r\nSTART_TIME - 05/06/2024 07:08:09\r\n"
-		                       "SERIAL_NUMBER - SN-42\r\n",
+		                       ("GAIN - 2\r\nTHRESHOLD - 0\r\nLIVE_MODE - 0\r\nPRESET_TIME - 100\r\n"
+		                        "LIVE_TIME - 118.765\r\nREAL_TIME - 120\r\nSTART_TIME - 05/06/2024 07:08:09\r\n"
+		                        "SERIAL_NUMBER - SN-42\r\n"),
 		                       "<<CALIBRATION>>\r\nLABEL - keV\r\n0 -0.0123\r\n1023 ", "<<DATA>>\r\n", "<<END>>\r\n",
-		                       "<<DP5 CONFIGURATION>>\r\nTPEA=1.600;    Peaking Time\r\nMCAC=1024;    MCA/MCS Channels\r\n"
-		                       "<<DP5 CONFIGURATION END>>\r\n",
+		                       ("<<DP5 CONFIGURATION>>\r\nTPEA=1.600;    Peaking Time\r\nMCAC=1024;    MCA/MCS Channels\r\n"
+		                        "<<DP5 CONFIGURATION END>>\r\n"),
 		                       "<<DPP STATUS>>\r\nDevice Type: X-123SDD\r\n", "<<DPP STATUS END>>\r\n",
 		                       "<<MAGASSAY>>\r\n", "acq.tube_kv: 40\r\n", "sample.operator: Zo\xeb\r\n",
 		                       "meta.msa.##FANO: 0.11\r\n# Fano factor\r\n", "<<MAGASSAY END>>\r\n"};
