@@ -36,6 +36,7 @@ void cli_spectrum_print(FILE *f, const mg_spectrum *s);
 
 int cmd_info(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_list(int argc, char **argv);
