@@ -39,6 +39,8 @@ int cmd_convert(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
+int cmd_acquire(int argc, char **argv);
+int cmd_recover(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 

@@ -18,6 +18,8 @@ static const cli_command commands[] = {
 	{"show", "show a batch, sample or measurement of the store", cmd_show},
 	{"devices", "list the attached instruments (USB, serial ports, simulators)", cmd_devices},
 	{"sim", "serve a simulated instrument on a pseudo-terminal", cmd_sim},
+	{"acquire", "measure a sample on an XRF instrument and store the spectrum", cmd_acquire},
+	{"recover", "register the measurements that interrupted acquisitions left behind", cmd_recover},
 };
 
 static void usage(FILE *f)
@@ -32,7 +34,8 @@ static void usage(FILE *f)
 	           "  -q, --quiet     errors only\n"
 	           "  -h, --help      this help; 'magassay COMMAND --help' for a command\n"
 	           "  -V, --version   print the version\n\n"
-	           "Exit status: 0 success, 1 failure, 2 usage error.\n"
+	           "Exit status: 0 success, 1 failure, 2 usage error; acquire: 3 stopped early on request\n"
+	           "(what was measured is saved).\n"
 	           "Documentation: docs/commands/ and man magassay-COMMAND.\n");
 }
 
