@@ -79,4 +79,12 @@ if [ -n "$first" ]; then
 	"$MAGASSAY" show "$first"
 fi
 echo
+echo "== analysis of the lot (line families, areas, detection limits; plots beside the spectra)"
+for f in "$MAGASSAY_DATA"/spectra/"$LOT"/*/*.mca; do
+	[ -e "$f" ] || continue
+	echo "-- $(basename "$(dirname "$f")")"
+	"$MAGASSAY" -q analyze "$f" --elements Fe,Co,Nd,Pr,Dy,Tb,Ni,Cu --plot "${f%.mca}.png" |
+		grep -v '^ *plot '
+done
+echo
 echo "data directory: $MAGASSAY_DATA"
