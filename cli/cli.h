@@ -41,6 +41,9 @@ int cmd_devices(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_acquire(int argc, char **argv);
 int cmd_recover(int argc, char **argv);
+int cmd_qc(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_icp(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* magassay sim xrf [options]: serve the simulated XRF instrument on a pseudo-terminal. */
+/* magassay sim xrf|icp [options]: serve a simulated instrument on a pseudo-terminal. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -17,6 +17,7 @@
 #include "magassay/buf.h"
 #include "magassay/device.h"
 #include "magassay/error.h"
+#include "magassay/icp_device.h"
 #include "magassay/log.h"
 
 #define WRITE_WAIT_MS 2000 /* a client that does not read: its answer is dropped after this */
@@ -51,6 +52,7 @@ static void help(void)
 	       "  -h, --help      this help\n\n"
 	       "With -v every request is logged on stderr. The same instrument is available in process\n"
 	       "as sim:xrf?sample=...&kv=... (see docs/drivers.md).\n"
+	       "The simulated ICP-OES: magassay sim icp [options] (magassay sim icp --help).\n"
 	       "Exit status: 0 stopped by a signal, 1 failure, 2 usage error.\n");
 }
 
@@ -100,67 +102,11 @@ static int raw_mode(int fd)
 	return tcsetattr(fd, TCSANOW, &tio);
 }
 
-int cmd_sim(int argc, char **argv)
+/* Serve `sim` through `feed` on a new pseudo-terminal until a signal. */
+static int serve_pty(int (*feed)(void *, const uint8_t *, size_t, mg_buf *), void (*report)(void *), void *sim,
+                     const char *what, const char *scheme, const char *params, const char *link_path)
 {
-	static const struct option opts[] = {
-		{"sample", required_argument, NULL, 's'}, {"kv", required_argument, NULL, 'k'},
-		{"ua", required_argument, NULL, 'u'},     {"anode", required_argument, NULL, 'a'},
-		{"serial", required_argument, NULL, 'n'}, {"model", required_argument, NULL, 'm'},
-		{"seed", required_argument, NULL, 'r'},   {"speed", required_argument, NULL, 'x'},
-		{"pty", no_argument, NULL, 'p'},          {"link", required_argument, NULL, 'l'},
-		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-	static const char *const keys[] = {
-		['s'] = "sample", ['k'] = "kv", ['u'] = "ua", ['a'] = "anode", ['n'] = "serial",
-		['m'] = "model",  ['r'] = "seed", ['x'] = "speed",
-	};
-	mg_buf params;
-	mg_buf_init(&params);
-	const char *link_path = NULL;
-	int c, rc = CLI_OK;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-		case 'k':
-		case 'u':
-		case 'a':
-		case 'n':
-		case 'm':
-		case 'r':
-		case 'x':
-			if (append_param(&params, keys[c], optarg) < 0) {
-				mg_buf_free(&params);
-				return cli_usage("sim", "bad value '%s' for --%s", optarg, keys[c]);
-			}
-			break;
-		case 'p':
-			break;
-		case 'l':
-			link_path = optarg;
-			break;
-		case 'h':
-			help();
-			mg_buf_free(&params);
-			return CLI_OK;
-		default:
-			mg_buf_free(&params);
-			return cli_usage("sim", "unknown option");
-		}
-	}
-	if (optind >= argc) {
-		mg_buf_free(&params);
-		return cli_usage("sim", "which simulator? (known: xrf)");
-	}
-	if (strcmp(argv[optind], "xrf") != 0 || optind + 1 < argc) {
-		mg_buf_free(&params);
-		return cli_usage("sim", "unknown simulator '%s' (known: xrf)", argv[optind]);
-	}
-
-	mg_dp5sim *sim = NULL;
-	if (mg_dp5sim_new(params.len ? params.data : NULL, &sim) != MG_OK) {
-		mg_buf_free(&params);
-		return cli_usage("sim", "%s", cli_lib_error());
-	}
-
+	int rc = CLI_OK;
 	int master = -1, slave = -1, linked = 0;
 	char name[128];
 	master = posix_openpt(O_RDWR | O_NOCTTY);
@@ -198,10 +144,10 @@ int cmd_sim(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
-	printf("serial:%s\n", linked ? link_path : name);
+	printf("%s:%s\n", scheme, linked ? link_path : name);
 	fflush(stdout);
-	fprintf(stderr, "magassay sim: the simulated XRF instrument (%s) is on %s%s%s; SIGINT or SIGTERM stops it\n",
-	        params.len ? params.data : "defaults", name, linked ? ", linked from " : "", linked ? link_path : "");
+	fprintf(stderr, "magassay sim: the simulated %s (%s) is on %s%s%s; SIGINT or SIGTERM stops it\n", what,
+	        params && *params ? params : "defaults", name, linked ? ", linked from " : "", linked ? link_path : "");
 
 	mg_buf out;
 	mg_buf_init(&out);
@@ -222,7 +168,7 @@ int cmd_sim(int argc, char **argv)
 			ssize_t r = read(master, buf, sizeof(buf));
 			if (r > 0) {
 				mg_buf_reset(&out);
-				if (mg_dp5sim_feed(sim, buf, (size_t)r, &out) != MG_OK)
+				if (feed(sim, buf, (size_t)r, &out) != MG_OK)
 					cli_error("sim: %s", cli_lib_error());
 				if (out.len && write_answer(master, out.data, out.len) < 0) {
 					cli_error("sim: write: %s", strerror(errno));
@@ -243,11 +189,8 @@ int cmd_sim(int argc, char **argv)
 		}
 	}
 	mg_buf_free(&out);
-	if (stop_signal) {
-		mg_dp5sim_stats st = mg_dp5sim_get_stats(sim);
-		fprintf(stderr, "magassay sim: stopped (%u requests, %u spectra, %.1f s simulated)\n", st.requests,
-		        st.spectra, st.sim_time_s);
-	}
+	if (stop_signal && report)
+		report(sim);
 out:
 	if (linked) {
 		char target[sizeof(name)];
@@ -262,6 +205,193 @@ out:
 		close(slave);
 	if (master >= 0)
 		close(master);
+	return rc;
+}
+
+static int feed_dp5(void *sim, const uint8_t *in, size_t n, mg_buf *out)
+{
+	return mg_dp5sim_feed(sim, in, n, out);
+}
+
+static void report_dp5(void *sim)
+{
+	mg_dp5sim_stats st = mg_dp5sim_get_stats(sim);
+	fprintf(stderr, "magassay sim: stopped (%u requests, %u spectra, %.1f s simulated)\n", st.requests, st.spectra,
+	        st.sim_time_s);
+}
+
+static int feed_icp(void *sim, const uint8_t *in, size_t n, mg_buf *out)
+{
+	return mg_icpsim_feed(sim, in, n, out);
+}
+
+static void report_icp(void *sim)
+{
+	mg_icpsim_stats st = mg_icpsim_get_stats(sim);
+	fprintf(stderr, "magassay sim: stopped (%u messages, %u run(s), %u instrument error(s), %.1f s simulated)\n",
+	        st.messages, st.runs, st.errors, st.sim_time_s);
+}
+
+static void help_icp(void)
+{
+	printf("Usage: magassay sim icp [--rack PATH] [--seed N] [--serial S] [--plasma on|off] [--drift X]\n"
+	       "                        [--noise X] [--pixels N] [--busy-polls N] [--error-at N[:CODE]]\n"
+	       "                        [--drift-jump PCT@N] [--print-rack] [--pty] [--link PATH]\n"
+	       "Serve the simulated ICP-OES (an echelle ICP-OES with an autosampler rack of calibration\n"
+	       "standards, checks and NdFeB digests, speaking SCPI as the built-in instrument profile\n"
+	       "magassay-sim-icp describes) on a pseudo-terminal, until SIGINT or SIGTERM. The first line\n"
+	       "on stdout is the URI to open, e.g. scpi+serial:/dev/pts/4.\n\n"
+	       "  --rack PATH       rack file: what stands at each position (default: the built-in rack;\n"
+	       "                    --print-rack shows it)\n"
+	       "  --seed N          random stream (default 1)\n"
+	       "  --serial S        the serial number *IDN? reports (default ICP-0001)\n"
+	       "  --plasma on|off   plasma lit at start (default on)\n"
+	       "  --drift X         drift of every line, %%/hour (default -1; the internal standard sees it)\n"
+	       "  --noise X         noise scale (default 1; 0 = noiseless)\n"
+	       "  --pixels N        pixels per spectral window, 16-128 (default 64)\n"
+	       "  --busy-polls N    STATus:OPERation:CONDition? says \"measuring\" N times per run\n"
+	       "  --error-at N[:C]  the Nth run puts error C (default -240) in the error queue, no data\n"
+	       "  --drift-jump P@N  from the Nth run, every line but the internal standard reads P %% off\n"
+	       "  --print-rack      print the built-in rack file and exit\n"
+	       "  --pty             serve on a new pseudo-terminal (the default, and only, way)\n"
+	       "  --link PATH       also make PATH a symlink to the pseudo-terminal (removed at exit)\n"
+	       "  -h, --help        this help\n\n"
+	       "The same instrument is available in process as sim:icp?seed=...&rack=... (see\n"
+	       "docs/commands/sim.md); the wire protocol is docs/protocol-scpi-usbtmc.md.\n"
+	       "Exit status: 0 stopped by a signal, 1 failure, 2 usage error.\n");
+}
+
+/* magassay sim icp [options] */
+static int sim_icp(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"rack", required_argument, NULL, 'R'},       {"seed", required_argument, NULL, 'r'},
+		{"serial", required_argument, NULL, 'n'},     {"plasma", required_argument, NULL, 'P'},
+		{"drift", required_argument, NULL, 'd'},      {"noise", required_argument, NULL, 'N'},
+		{"pixels", required_argument, NULL, 'x'},     {"busy-polls", required_argument, NULL, 'b'},
+		{"error-at", required_argument, NULL, 'e'},   {"drift-jump", required_argument, NULL, 'j'},
+		{"print-rack", no_argument, NULL, 'W'},       {"pty", no_argument, NULL, 'p'},
+		{"link", required_argument, NULL, 'l'},       {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	static const char *const keys[128] = {
+		['R'] = "rack", ['r'] = "seed",       ['n'] = "serial",   ['P'] = "plasma",     ['d'] = "drift",
+		['N'] = "noise", ['x'] = "pixels",    ['b'] = "busy_polls", ['e'] = "error_at", ['j'] = "drift_jump",
+	};
+	mg_buf params;
+	mg_buf_init(&params);
+	const char *link_path = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c > 0 && c < 128 && keys[c]) {
+			if (append_param(&params, keys[c], optarg) < 0) {
+				mg_buf_free(&params);
+				return cli_usage("sim", "bad value '%s' for --%s", optarg, keys[c]);
+			}
+			continue;
+		}
+		switch (c) {
+		case 'W': {
+			size_t n;
+			const char *t = mg_icpsim_builtin_rack(&n);
+			fwrite(t, 1, n, stdout);
+			mg_buf_free(&params);
+			return CLI_OK;
+		}
+		case 'p':
+			break;
+		case 'l':
+			link_path = optarg;
+			break;
+		case 'h':
+			help_icp();
+			mg_buf_free(&params);
+			return CLI_OK;
+		default:
+			mg_buf_free(&params);
+			return cli_usage("sim", "unknown option");
+		}
+	}
+	if (optind < argc) {
+		mg_buf_free(&params);
+		return cli_usage("sim", "unexpected argument '%s'", argv[optind]);
+	}
+	mg_icpsim *sim = NULL;
+	if (mg_icpsim_new(params.len ? params.data : NULL, &sim) != MG_OK) {
+		mg_buf_free(&params);
+		return cli_usage("sim", "%s", cli_lib_error());
+	}
+	int rc = serve_pty(feed_icp, report_icp, sim, "ICP-OES", "scpi+serial", params.len ? params.data : NULL, link_path);
+	mg_icpsim_free(sim);
+	mg_buf_free(&params);
+	return rc;
+}
+
+int cmd_sim(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"sample", required_argument, NULL, 's'}, {"kv", required_argument, NULL, 'k'},
+		{"ua", required_argument, NULL, 'u'},     {"anode", required_argument, NULL, 'a'},
+		{"serial", required_argument, NULL, 'n'}, {"model", required_argument, NULL, 'm'},
+		{"seed", required_argument, NULL, 'r'},   {"speed", required_argument, NULL, 'x'},
+		{"pty", no_argument, NULL, 'p'},          {"link", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+	static const char *const keys[] = {
+		['s'] = "sample", ['k'] = "kv", ['u'] = "ua", ['a'] = "anode", ['n'] = "serial",
+		['m'] = "model",  ['r'] = "seed", ['x'] = "speed",
+	};
+	if (argc >= 2 && !strcmp(argv[1], "icp"))
+		return sim_icp(argc - 1, argv + 1);
+	mg_buf params;
+	mg_buf_init(&params);
+	const char *link_path = NULL;
+	int c, rc = CLI_OK;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+		case 'k':
+		case 'u':
+		case 'a':
+		case 'n':
+		case 'm':
+		case 'r':
+		case 'x':
+			if (append_param(&params, keys[c], optarg) < 0) {
+				mg_buf_free(&params);
+				return cli_usage("sim", "bad value '%s' for --%s", optarg, keys[c]);
+			}
+			break;
+		case 'p':
+			break;
+		case 'l':
+			link_path = optarg;
+			break;
+		case 'h':
+			help();
+			mg_buf_free(&params);
+			return CLI_OK;
+		default:
+			mg_buf_free(&params);
+			return cli_usage("sim", "unknown option");
+		}
+	}
+	if (optind >= argc) {
+		mg_buf_free(&params);
+		return cli_usage("sim", "which simulator? (known: xrf, icp)");
+	}
+	if (strcmp(argv[optind], "xrf") != 0 || optind + 1 < argc) {
+		mg_buf_free(&params);
+		return cli_usage("sim", "unknown simulator '%s' (known: xrf; and icp, as 'magassay sim icp [options]')",
+		                 argv[optind]);
+	}
+
+	mg_dp5sim *sim = NULL;
+	if (mg_dp5sim_new(params.len ? params.data : NULL, &sim) != MG_OK) {
+		mg_buf_free(&params);
+		return cli_usage("sim", "%s", cli_lib_error());
+	}
+
+	rc = serve_pty(feed_dp5, report_dp5, sim, "XRF instrument", "serial", params.len ? params.data : NULL, link_path);
 	mg_dp5sim_free(sim);
 	mg_buf_free(&params);
 	return rc;

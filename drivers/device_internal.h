@@ -18,6 +18,7 @@
 #define MG_DEVICE_MAX_RETRIES 10u
 
 struct mg_dp5_dev; /* drivers/dp5/api.c */
+struct mg_icp_device; /* drivers/icp/api.c (include/magassay/icp_device.h) */
 
 struct mg_device {
 	const struct mg_device_driver *driver;
@@ -28,6 +29,7 @@ struct mg_device {
 	int quiet;                 /* a probe: retries are logged at debug level only */
 	mg_device_stats stats;
 	struct mg_dp5_dev *dp5;    /* the DP5 family's state */
+	struct mg_icp_device *icp; /* the ICP-OES family's state */
 };
 
 typedef struct mg_device_driver {
@@ -51,9 +53,12 @@ typedef struct mg_device_driver {
 	int (*status)(mg_device *dev, mg_xrf_status *st);
 	int (*ping)(mg_device *dev);
 	int (*read_spectrum)(mg_device *dev, unsigned flags, mg_spectrum **out, mg_xrf_status *st);
+	const char *protocol;        /* "scpi": serves PROTOCOL+TRANSPORT URIs (scpi+serial:), else NULL */
+	const char *sim_description; /* the scan's line for its simulators (NULL: the XRF text) */
 } mg_device_driver;
 
 extern const mg_device_driver mg_dp5_driver;
+extern const mg_device_driver mg_icp_driver;
 
 /* registry.c helpers for drivers */
 int mg_device_info_set_(char **field, const char *value);

@@ -22,6 +22,7 @@
 
 static const mg_device_driver *const drivers[] = {
 	&mg_dp5_driver,
+	&mg_icp_driver,
 };
 
 /* ------------------------------------------------------------ info */
@@ -149,7 +150,15 @@ static int pick_driver(const mg_transport_uri *uri, const mg_device_driver **out
 			return mg_fail(MG_ERR_NOT_FOUND, DOM, "%s: no USB device at bus %u address %u", uri->text, uri->bus,
 			               uri->address);
 		}
+	case MG_SCHEME_USBTMC:
+		*out = driver_for_kind(MG_USB_USBTMC);
+		return *out ? MG_OK : mg_fail(MG_ERR_UNSUPPORTED, DOM, "%s: no driver for USBTMC instruments", uri->text);
 	case MG_SCHEME_SERIAL:
+		for (size_t i = 0; i < MG_ARRAY_SIZE(drivers) && uri->protocol; i++)
+			if (drivers[i]->protocol && !strcmp(drivers[i]->protocol, uri->protocol)) {
+				*out = drivers[i];
+				return MG_OK;
+			}
 		for (size_t i = 0; i < MG_ARRAY_SIZE(drivers); i++)
 			if (drivers[i]->serial) {
 				*out = drivers[i];
@@ -163,7 +172,7 @@ static int pick_driver(const mg_transport_uri *uri, const mg_device_driver **out
 					*out = drivers[i];
 					return MG_OK;
 				}
-		return mg_fail(MG_ERR_NOT_FOUND, DOM, "%s: no simulated instrument '%s' (known: xrf)", uri->text,
+		return mg_fail(MG_ERR_NOT_FOUND, DOM, "%s: no simulated instrument '%s' (known: xrf, icp)", uri->text,
 		               uri->name);
 	}
 	return mg_fail(MG_ERR_ARG, DOM, "%s: bad scheme", uri->text);
@@ -327,7 +336,9 @@ static const char *transport_of(const char *uri)
 {
 	if (!strncmp(uri, "usb:", 4))
 		return "usb";
-	if (!strncmp(uri, "serial:", 7))
+	if (!strncmp(uri, "usbtmc:", 7))
+		return "usbtmc";
+	if (!strncmp(uri, "serial:", 7) || !strncmp(uri, "scpi+serial:", 12))
 		return "serial";
 	if (!strncmp(uri, "sim:", 4))
 		return "sim";
@@ -386,7 +397,8 @@ static int scan_usb(mg_device_list *l)
 		if (!id || id->kind == MG_USB_SERIAL) /* bridges show up as serial ports */
 			continue;
 		char uri[32], desc[512];
-		snprintf(uri, sizeof(uri), "usb:%u.%u", usb[i].bus, usb[i].address);
+		snprintf(uri, sizeof(uri), "%s:%u.%u", id->kind == MG_USB_USBTMC ? "usbtmc" : "usb", usb[i].bus,
+		         usb[i].address);
 		snprintf(desc, sizeof(desc), "%s (usb %03u.%03u %04x:%04x%s%s%s%s)", id->description, usb[i].bus,
 		         usb[i].address, usb[i].vid, usb[i].pid, usb[i].product[0] ? ", " : "", usb[i].product,
 		         usb[i].serial[0] ? ", iSerial " : "", usb[i].serial);
@@ -474,9 +486,12 @@ static int scan_sim(mg_device_list *l)
 			int rc = probe_with(uri, drivers[i], SCAN_TIMEOUT_MS, SCAN_RETRIES, info);
 			if (rc == MG_ERR_NOMEM)
 				return rc;
-			snprintf(desc, sizeof(desc),
-			         "simulated XRF instrument, %s protocol, in process (parameters: docs/drivers.md)",
-			         drivers[i]->name);
+			if (drivers[i]->sim_description)
+				snprintf(desc, sizeof(desc), "%s", drivers[i]->sim_description);
+			else
+				snprintf(desc, sizeof(desc),
+				         "simulated XRF instrument, %s protocol, in process (parameters: docs/drivers.md)",
+				         drivers[i]->name);
 			if (mg_device_info_set_(&info->description, desc))
 				return mg_fail(MG_ERR_NOMEM, DOM, "out of memory");
 		}

@@ -9,6 +9,7 @@ static const mg_usb_id ids[] = {
 	{0x067b, 0x2303, MG_USB_SERIAL, "tty", "Prolific PL2303 USB-serial"},
 	{0x10c4, 0x842a, MG_USB_DP5, "usb", "Amptek DP5 / PX5 / X-123 / DP5G"},
 	{0x10c4, 0xea60, MG_USB_SERIAL, "tty", "Silicon Labs CP210x USB-serial"},
+	{0x1209, 0x0001, MG_USB_USBTMC, "usb", "magassay simulated ICP-OES, USBTMC/USB488 (pid.codes test id)"},
 };
 
 const mg_usb_id *mg_usb_ids(size_t *count)

@@ -87,4 +87,12 @@ for f in "$MAGASSAY_DATA"/spectra/"$LOT"/*/*.mca; do
 		grep -v '^ *plot '
 done
 echo
+echo "== QC and reports"
+"$MAGASSAY" qc status "$LOT"
+"$MAGASSAY" report batch "$LOT" --pdf "$MAGASSAY_DATA/$LOT.pdf" --csv "$MAGASSAY_DATA/$LOT.csv" \
+	--png "$MAGASSAY_DATA/$LOT.png"
+"$MAGASSAY" report sample "$LOT-01" --pdf "$MAGASSAY_DATA/$LOT-01.pdf" --png "$MAGASSAY_DATA/$LOT-01.png"
+echo "batch report: $MAGASSAY_DATA/$LOT.pdf, $MAGASSAY_DATA/$LOT.csv, $MAGASSAY_DATA/$LOT.png"
+echo "certificate:  $MAGASSAY_DATA/$LOT-01.pdf"
+echo
 echo "data directory: $MAGASSAY_DATA"

@@ -109,7 +109,49 @@ static const char v1[] =
 	") STRICT;\n"
 	"CREATE INDEX events_entity ON events(entity, entity_id);\n" APPEND_ONLY("events", "the audit log is append-only", "the audit log is append-only");
 
-const char *const store_migrations[] = {v1};
+/* Batch QC (docs/qc.md): check-standard values per instrument, overrides of
+ * violated QC rules (who and why) and batch releases. All append-only. */
+static const char v2[] =
+	"CREATE TABLE qc_values (\n"
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"  quantity TEXT NOT NULL CHECK (length(quantity) BETWEEN 1 AND 32 AND quantity NOT GLOB '*[^a-z0-9_]*'),\n"
+	"  target TEXT NOT NULL CHECK (length(target) BETWEEN 1 AND 64),\n"
+	"  standard TEXT,\n"
+	"  instrument TEXT NOT NULL DEFAULT '',\n"
+	"  value REAL NOT NULL,\n"
+	"  unit TEXT,\n"
+	"  batch_id TEXT REFERENCES batches(id),\n"
+	"  measurement_id INTEGER REFERENCES measurements(id),\n"
+	"  measured_at TEXT NOT NULL DEFAULT " NOW ",\n"
+	"  operator TEXT,\n"
+	"  created_at TEXT NOT NULL DEFAULT " NOW "\n"
+	") STRICT;\n"
+	"CREATE INDEX qc_values_series ON qc_values(quantity, target, instrument, measured_at);\n"
+	"CREATE INDEX qc_values_batch ON qc_values(batch_id);\n" APPEND_ONLY("qc_values", "QC values are never modified",
+	                                                                     "QC values are never deleted")
+	"CREATE TABLE qc_overrides (\n"
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"  batch_id TEXT NOT NULL REFERENCES batches(id),\n"
+	"  override_by TEXT NOT NULL CHECK (length(trim(override_by)) > 0),\n"
+	"  reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),\n"
+	"  violations TEXT NOT NULL CHECK (json_valid(violations)),\n"
+	"  at TEXT NOT NULL DEFAULT " NOW "\n"
+	") STRICT;\n"
+	"CREATE INDEX qc_overrides_batch ON qc_overrides(batch_id);\n" APPEND_ONLY("qc_overrides",
+	                                                                            "QC overrides are never modified",
+	                                                                            "QC overrides are never deleted")
+	"CREATE TABLE qc_releases (\n"
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"  batch_id TEXT NOT NULL UNIQUE REFERENCES batches(id),\n"
+	"  released_by TEXT NOT NULL,\n"
+	"  qc_state TEXT NOT NULL CHECK (qc_state IN ('pass', 'override')),\n"
+	"  override_id INTEGER REFERENCES qc_overrides(id),\n"
+	"  details TEXT CHECK (details IS NULL OR json_valid(details)),\n"
+	"  at TEXT NOT NULL DEFAULT " NOW ",\n"
+	"  CHECK ((qc_state = 'override') = (override_id IS NOT NULL))\n"
+	") STRICT;\n" APPEND_ONLY("qc_releases", "a release is never modified", "a release is never deleted");
+
+const char *const store_migrations[] = {v1, v2};
 const int store_migration_count = (int)MG_ARRAY_SIZE(store_migrations);
 
 _Static_assert(MG_ARRAY_SIZE(store_migrations) == MG_STORE_SCHEMA_VERSION,

@@ -132,6 +132,7 @@ void mg_transport_uri_free(mg_transport_uri *uri)
 	free(uri->text);
 	free(uri->path);
 	free(uri->name);
+	free(uri->protocol);
 	mg_transport_free_params_(uri->params, uri->nparams);
 	free(uri);
 }
@@ -326,13 +327,22 @@ int mg_transport_uri_parse(const char *text, mg_transport_uri **out)
 	static const struct {
 		const char *name;
 		mg_transport_scheme scheme;
-	} schemes[] = {{"usb", MG_SCHEME_USB}, {"serial", MG_SCHEME_SERIAL}, {"sim", MG_SCHEME_SIM}};
+		const char *protocol;
+	} schemes[] = {{"usb", MG_SCHEME_USB, NULL},         {"serial", MG_SCHEME_SERIAL, NULL},
+	               {"sim", MG_SCHEME_SIM, NULL},         {"usbtmc", MG_SCHEME_USBTMC, NULL},
+	               {"scpi+serial", MG_SCHEME_SERIAL, "scpi"}};
 	u->scheme = 0;
 	for (size_t i = 0; i < MG_ARRAY_SIZE(schemes); i++)
-		if (strlen(schemes[i].name) == slen && !memcmp(schemes[i].name, text, slen))
+		if (strlen(schemes[i].name) == slen && !memcmp(schemes[i].name, text, slen)) {
 			u->scheme = schemes[i].scheme;
+			if (schemes[i].protocol && !(u->protocol = strdup(schemes[i].protocol))) {
+				rc = mg_fail(MG_ERR_NOMEM, DOM, "out of memory");
+				goto fail;
+			}
+		}
 	if (!u->scheme) {
-		rc = mg_fail(MG_ERR_ARG, DOM, "unknown scheme '%.*s' in '%s' (expected usb:, serial: or sim:)",
+		rc = mg_fail(MG_ERR_ARG, DOM,
+		             "unknown scheme '%.*s' in '%s' (expected usb:, usbtmc:, serial:, scpi+serial: or sim:)",
 		             (int)slen, text, text);
 		goto fail;
 	}
@@ -345,6 +355,7 @@ int mg_transport_uri_parse(const char *text, mg_transport_uri **out)
 	}
 	switch (u->scheme) {
 	case MG_SCHEME_USB:
+	case MG_SCHEME_USBTMC:
 		rc = parse_usb(u, body, blen);
 		break;
 	case MG_SCHEME_SERIAL:
@@ -409,6 +420,9 @@ int mg_transport_open_uri(mg_transport_uri *uri, mg_transport **out)
 	switch (uri->scheme) {
 	case MG_SCHEME_USB:
 		rc = mg_transport_usb_open_uri_(uri, out);
+		break;
+	case MG_SCHEME_USBTMC:
+		rc = mg_transport_usbtmc_open_uri_(uri, out);
 		break;
 	case MG_SCHEME_SERIAL:
 		if (mg_transport_path_is_pty_(uri->path))
@@ -570,6 +584,8 @@ const char *mg_transport_kind_name(mg_transport_kind kind)
 		return "pty";
 	case MG_TRANSPORT_LOOPBACK:
 		return "loopback";
+	case MG_TRANSPORT_USBTMC:
+		return "usbtmc";
 	}
 	return "unknown";
 }

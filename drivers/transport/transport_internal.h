@@ -52,6 +52,8 @@ int mg_transport_parse_uint_(const char *s, unsigned long max, unsigned long *ou
 
 /* Backends. */
 int mg_transport_usb_open_uri_(const mg_transport_uri *uri, mg_transport **out);
+/* usbtmc.c: usbtmc: (and usb:) URIs through the USBTMC backend. */
+int mg_transport_usbtmc_open_uri_(const mg_transport_uri *uri, mg_transport **out);
 int mg_transport_serial_open_(const char *path, unsigned baud, mg_transport **out);
 int mg_transport_pty_open_(const char *path, unsigned baud, mg_transport **out);
 /* 1 if path resolves to a pseudo-terminal (which libserialport refuses). */

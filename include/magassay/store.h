@@ -33,7 +33,7 @@ extern "C" {
 typedef struct mg_store mg_store;
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define MG_STORE_SCHEMA_VERSION 1
+#define MG_STORE_SCHEMA_VERSION 2
 /* Ids (batch, sample) are 1..MG_ID_MAX bytes. */
 #define MG_ID_MAX 64
 /* A canonical UUID text, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx", plus the NUL. */

@@ -6,6 +6,10 @@
  *   usb:BUS.ADDR               USB bulk, the device at that bus number and address (decimal)
  *   serial:PATH[?baud=N]       RS-232 (libserialport; a pseudo-terminal goes through termios)
  *   sim:NAME[?k=v&k=v]         an in-process simulated instrument ("loopback")
+ *   usbtmc:VVVV:PPPP[?serial=S], usbtmc:BUS.ADDR
+ *                              USB test-and-measurement class (USBTMC/USB488 over
+ *                              libusb): each write is one device message (EOM)
+ *   scpi+serial:PATH[?baud=N]  serial:, marking the protocol (SCPI) for the driver choice
  * See docs/transports.md for the full grammar, the fault parameters of sim:
  * URIs and the timeouts.
  *
@@ -34,6 +38,7 @@ typedef enum mg_transport_scheme {
 	MG_SCHEME_USB = 1,
 	MG_SCHEME_SERIAL = 2,
 	MG_SCHEME_SIM = 3,
+	MG_SCHEME_USBTMC = 4, /* usbtmc: (same body and parameters as usb:) */
 } mg_transport_scheme;
 
 typedef struct mg_transport_param {
@@ -59,6 +64,8 @@ typedef struct mg_transport_uri {
 	/* all ?k=v parameters in order (usb and serial ones are already checked) */
 	size_t nparams;
 	mg_transport_param *params;
+	/* "scpi" for scpi+serial: (the PROTOCOL+ prefix), else NULL. Owned. */
+	char *protocol;
 } mg_transport_uri;
 
 /* Parse strictly. On failure returns MG_ERR_ARG with a detail naming the bad
@@ -81,6 +88,7 @@ typedef enum mg_transport_kind {
 	MG_TRANSPORT_SERIAL = 2,   /* libserialport */
 	MG_TRANSPORT_PTY = 3,      /* termios on a pseudo-terminal */
 	MG_TRANSPORT_LOOPBACK = 4, /* in-process simulated device */
+	MG_TRANSPORT_USBTMC = 5,   /* USBTMC over libusb: message-framed (see drivers/transport/usbtmc.h) */
 } mg_transport_kind;
 
 /* Open from a URI. *out is owned by the caller: mg_transport_close().

@@ -52,6 +52,37 @@ typedef struct mg_usbsim mg_usbsim;
  * device that never answers. NULL on failure (message on stderr). */
 mg_usbsim *mg_usbsim_start(uint16_t vid, uint16_t pid, const char *serial, mg_harness_device device,
                            void *userdata);
+/* A class or vendor control request to the device (bmRequestType bits 5-6
+ * not "standard"). setup: the 8 setup bytes; data/len: the data stage
+ * (wLength bytes: IN, fill it; OUT, what the host sent). The callback may set
+ * drop_in (discard the device -> host bytes not transferred yet) and zlps
+ * (complete the next IN URBs with zero-length packets), as a USBTMC device
+ * does on an abort or a clear. Return the bytes of an IN answer, 0 for OUT,
+ * or a negative number to stall the request. Runs on umockdev's thread with
+ * the device's lock held: do not call mg_usbsim_* from it. */
+typedef struct mg_harness_ctrl {
+	const uint8_t *setup;
+	uint8_t *data;
+	size_t len;
+	int drop_in;
+	unsigned zlps;
+} mg_harness_ctrl;
+typedef int (*mg_harness_control)(mg_harness_ctrl *ctrl, void *userdata);
+
+/* mg_usbsim_start() with more to say. Zero fields take the defaults. */
+typedef struct mg_usbsim_config {
+	uint16_t vid, pid;
+	const char *serial;          /* iSerial string, NULL for none */
+	const char *product;         /* iProduct string (default "simulated instrument") */
+	uint8_t iface_class;         /* interface 0 (default 0xff, vendor); 0xfe for USBTMC */
+	uint8_t iface_subclass;      /* (0x03 for USBTMC) */
+	uint8_t iface_protocol;      /* (0x01 for USB488) */
+	mg_harness_device device;    /* bulk OUT bytes -> answer bytes (NULL: never answers) */
+	void *userdata;
+	mg_harness_control control;  /* class/vendor control requests (NULL: IN ones stall) */
+	void *control_userdata;
+} mg_usbsim_config;
+mg_usbsim *mg_usbsim_start_config(const mg_usbsim_config *cfg);
 /* Remove the device (if still plugged) and free everything. */
 void mg_usbsim_stop(mg_usbsim *sim);
 /* Unplug: URBs in flight complete with -ESHUTDOWN (libusb: NO_DEVICE), every
@@ -81,6 +112,7 @@ void mg_usbsim_push(mg_usbsim *sim, const void *data, size_t n);
 
 typedef struct mg_usbsim_stats {
 	unsigned submitted_out, submitted_in, submitted_ctrl;
+	unsigned class_ctrl;       /* class/vendor control requests handed to the callback */
 	unsigned reaped, discarded, clear_halts, claims, releases;
 	unsigned detaches, attaches; /* kernel driver */
 	unsigned short_in;         /* IN URBs completed with fewer bytes than asked */

@@ -44,6 +44,10 @@ struct mg_usbsim {
 	int addr;
 	uint16_t vid, pid;
 	char serial[128];
+	char product[128];
+	uint8_t iface_class, iface_subclass, iface_protocol;
+	mg_harness_control control;
+	void *control_userdata;
 	int plugged;       /* in the testbed */
 	int unplugged;     /* mg_usbsim_unplug() was called */
 	int shutdown_done; /* waiting urbs were failed after the unplug */
@@ -96,12 +100,15 @@ static void free_addr(int a)
 
 static void build_descriptors(mg_usbsim *s)
 {
-	static const uint8_t config[32] = {
+	uint8_t config[32] = {
 		9, 2, 32, 0, 1, 1, 0, 0x80, 50,       /* configuration 1, one interface, 100 mA */
 		9, 4, 0, 0, 2, 0xff, 0, 0, 0,         /* interface 0, two endpoints, vendor class */
 		7, 5, EP_OUT, 2, 64, 0, 0,            /* bulk OUT 0x02, 64 bytes */
 		7, 5, EP_IN, 2, 64, 0, 0,             /* bulk IN 0x81, 64 bytes */
 	};
+	config[9 + 5] = s->iface_class;       /* bInterfaceClass, SubClass, Protocol */
+	config[9 + 6] = s->iface_subclass;
+	config[9 + 7] = s->iface_protocol;
 	uint8_t *d = s->desc;
 	d[0] = 18;
 	d[1] = 1;                     /* DEVICE */
@@ -124,7 +131,7 @@ static const char *string_for(const mg_usbsim *s, unsigned index)
 	case 1:
 		return "magassay test harness";
 	case 2:
-		return "simulated instrument";
+		return s->product;
 	case 3:
 		return s->serial[0] ? s->serial : NULL;
 	}
@@ -168,6 +175,31 @@ static int control(mg_usbsim *s, const uint8_t *setup, uint8_t *dst, size_t cap)
 	} else if (type == 0x80 && req == 8) { /* GET_CONFIGURATION */
 		tmp[0] = 1;
 		n = 1;
+	} else if ((type & 0x60) && s->control) { /* class or vendor: the device's */
+		uint8_t buf[4096];
+		size_t len = setup[6] | setup[7] << 8;
+		if (len > sizeof(buf) || len > cap)
+			return -EPIPE;
+		if (!(type & 0x80))
+			memcpy(buf, dst, len);
+		else
+			memset(buf, 0, len);
+		mg_harness_ctrl c = {.setup = setup, .data = buf, .len = len};
+		s->st.class_ctrl++;
+		int r = s->control(&c, s->control_userdata);
+		if (c.drop_in) {
+			mg_buf_reset(&s->out);
+			s->out_pos = 0;
+		}
+		s->zlps += c.zlps;
+		if (r < 0)
+			return -EPIPE;
+		if (!(type & 0x80))
+			return 0;
+		n = (size_t)r < len ? (size_t)r : len;
+		memcpy(tmp, buf, n < sizeof(tmp) ? n : sizeof(tmp));
+		if (n > sizeof(tmp))
+			n = sizeof(tmp);
 	} else if (!(type & 0x80)) {
 		return 0; /* host-to-device requests: accept */
 	} else {
@@ -527,7 +559,23 @@ static void on_vanished(UMockdevIoctlBase *base, UMockdevIoctlClient *client, gp
 mg_usbsim *mg_usbsim_start(uint16_t vid, uint16_t pid, const char *serial, mg_harness_device device,
                            void *userdata)
 {
+	mg_usbsim_config cfg = {.vid = vid, .pid = pid, .serial = serial, .device = device, .userdata = userdata};
+	return mg_usbsim_start_config(&cfg);
+}
+
+mg_usbsim *mg_usbsim_start_config(const mg_usbsim_config *cfg)
+{
+	uint16_t vid = cfg->vid, pid = cfg->pid;
+	const char *serial = cfg->serial;
+	mg_harness_device device = cfg->device;
+	void *userdata = cfg->userdata;
 	mg_usbsim *s = g_new0(mg_usbsim, 1);
+	snprintf(s->product, sizeof(s->product), "%s", cfg->product ? cfg->product : "simulated instrument");
+	s->iface_class = cfg->iface_class ? cfg->iface_class : 0xff;
+	s->iface_subclass = cfg->iface_subclass;
+	s->iface_protocol = cfg->iface_protocol;
+	s->control = cfg->control;
+	s->control_userdata = cfg->control_userdata;
 	g_mutex_init(&s->lock);
 	g_queue_init(&s->waiting);
 	g_queue_init(&s->done);
