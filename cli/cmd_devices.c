@@ -52,13 +52,13 @@ static void print_table(const mg_device_info *items, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (items[i].uri && strlen(items[i].uri) > w)
 			w = strlen(items[i].uri);
-	printf("%-*s  %-6s  %-8s  %-10s  %-14s  %s\n", (int)w, "URI", "DRIVER", "MODEL", "SERIAL", "FIRMWARE",
+	printf("%-*s  %-6s  %-12s  %-10s  %-14s  %s\n", (int)w, "URI", "DRIVER", "MODEL", "SERIAL", "FIRMWARE",
 	       "DESCRIPTION");
 	for (size_t i = 0; i < n; i++) {
 		const mg_device_info *d = &items[i];
 		char fw[64];
 		snprintf(fw, sizeof(fw), "%s", or_dash(d->firmware));
-		printf("%-*s  %-6s  %-8s  %-10s  %-14s  %s\n", (int)w, or_dash(d->uri), or_dash(d->driver),
+		printf("%-*s  %-6s  %-12s  %-10s  %-14s  %s\n", (int)w, or_dash(d->uri), or_dash(d->driver),
 		       or_dash(d->model), or_dash(d->serial), fw, or_dash(d->description));
 		if (d->status == MG_ERR_NA)
 			printf("%-*s  (not probed: --probe asks it)\n", (int)w, "");

@@ -24,6 +24,9 @@ typedef struct mg_usb_id {
 	mg_usb_kind kind;
 	const char *subsystem;   /* the udev subsystem the rule matches: "usb" or "tty" */
 	const char *description;
+	int untagged;            /* 1: known to the drivers but deliberately not tagged by the
+	                            udev rules (the simulator's emulated device uses a generic
+	                            test id that must not grant access to arbitrary hardware) */
 } mg_usb_id;
 
 const mg_usb_id *mg_usb_ids(size_t *count);

@@ -125,20 +125,26 @@ int main(void)
 	check_file("61-magassay-uaccess.rules", NULL, NULL);
 	check_file("61-magassay-plugdev.rules", NULL, NULL);
 
-	size_t n;
+	size_t n, ntag = 0;
 	const mg_usb_id *ids = mg_usb_ids(&n);
-	CHECK_MSG((size_t)ntagged == n, "rules tag %d devices, the driver table has %zu", ntagged, n);
 	for (size_t i = 0; i < n; i++) {
 		char want[32];
 		snprintf(want, sizeof(want), "%s:%04x:%04x", ids[i].subsystem, ids[i].vid, ids[i].pid);
 		int found = 0;
 		for (int j = 0; j < ntagged; j++)
 			found |= strcmp(tagged[j], want) == 0;
+		if (ids[i].untagged) {
+			CHECK_MSG(!found, "%s (%s) is marked untagged in drivers/usbids.c but tagged in the rules",
+			          want, ids[i].description);
+			continue;
+		}
+		ntag++;
 		CHECK_MSG(found, "%s (%s) is in drivers/usbids.c but not tagged in 60-magassay.rules", want,
 		          ids[i].description);
 		if (i > 0)
 			CHECK_MSG(((uint32_t)ids[i - 1].vid << 16 | ids[i - 1].pid) < ((uint32_t)ids[i].vid << 16 | ids[i].pid),
 			          "drivers/usbids.c is not sorted at %zu", i);
 	}
+	CHECK_MSG((size_t)ntagged == ntag, "rules tag %d devices, the driver table has %zu to tag", ntagged, ntag);
 	return mg_test_finish("test_udev_rules");
 }
