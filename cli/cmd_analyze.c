@@ -13,6 +13,7 @@
 #include "magassay/analysis.h"
 #include "magassay/error.h"
 #include "magassay/format.h"
+#include "analyze_store.h"
 
 int cmd_analyze(int argc, char **argv);
 
@@ -52,6 +53,11 @@ static void help(void)
 		"                         files OUT-<file name>.png\n"
 		"      --jobs N           analyse N files at once (threads)\n"
 		"      --wisdom FILE      load (and update) FFTW wisdom in FILE\n"
+		"      --store            save each result of a stored measurement as its next result\n"
+		"                         version in the store (old versions are kept)\n"
+		"      --data-dir DIR     the store (default: $MAGASSAY_DATA, else the XDG data dir)\n"
+		"FILE may also be a measurement id or UUID, a sample id or a batch id of the store:\n"
+		"its measurements' spectra are analysed.\n"
 		"  -h, --help             this help\n\n"
 		"Areas are counts in each family's full-energy peaks (escape and pile-up excluded);\n"
 		"sigma from the weighted covariance; status ok / below-dl / poor-fit / not-fitted.\n"
@@ -314,7 +320,7 @@ int cmd_analyze(int argc, char **argv)
 {
 	enum {
 		O_SAVE = 1000, O_AUTO, O_NOREF, O_SHAPE, O_WINDOW, O_KV, O_ANODE, O_EXC, O_VAC, O_KBSAT,
-		O_MERR, O_JOBS, O_WISDOM, O_NOESC, O_NOPILE,
+		O_MERR, O_JOBS, O_WISDOM, O_NOESC, O_NOPILE, O_STORE, O_DATADIR,
 	};
 	static const struct option lopts[] = {
 		{"elements", required_argument, NULL, 'e'},   {"matrix", required_argument, NULL, 'm'},
@@ -328,13 +334,15 @@ int cmd_analyze(int argc, char **argv)
 		{"model-error", required_argument, NULL, O_MERR},
 		{"json", no_argument, NULL, 'j'},             {"plot", required_argument, NULL, 'p'},
 		{"jobs", required_argument, NULL, O_JOBS},    {"wisdom", required_argument, NULL, O_WISDOM},
+		{"store", no_argument, NULL, O_STORE},        {"data-dir", required_argument, NULL, O_DATADIR},
 		{"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0},
 	};
 	opts o;
 	memset(&o, 0, sizeof o);
 	mg_analysis_config_default(&o.base);
 	o.refine = 1;
-	const char *calib_path = NULL, *save_path = NULL, *wisdom = NULL;
+	const char *calib_path = NULL, *save_path = NULL, *wisdom = NULL, *data_dir = NULL;
+	int store_results = 0;
 	int jobs = 1, c, no_refine = 0;
 	while ((c = getopt_long(argc, argv, "e:m:c:jp:h", lopts, NULL)) != -1) {
 		double v, lo, hi;
@@ -420,6 +428,12 @@ int cmd_analyze(int argc, char **argv)
 		case O_WISDOM:
 			wisdom = optarg;
 			break;
+		case O_STORE:
+			store_results = 1;
+			break;
+		case O_DATADIR:
+			data_dir = optarg;
+			break;
 		case 'h':
 			help();
 			return CLI_OK;
@@ -452,15 +466,21 @@ int cmd_analyze(int argc, char **argv)
 		o.base.flags |= MG_AN_FFT_MEASURE;
 		(void)mg_analysis_wisdom_import(wisdom); /* absent the first time: made below */
 	}
-	o.nfiles = argc - optind;
+	cli_analyze_inputs in;
+	if (cli_analyze_inputs_resolve(&in, data_dir, store_results, argc - optind, argv + optind) != CLI_OK) {
+		cli_analyze_inputs_free(&in);
+		return CLI_FAIL;
+	}
+	o.nfiles = (int)in.n;
 
-	job *js = calloc((size_t)o.nfiles, sizeof *js);
+	job *js = calloc((size_t)o.nfiles + 1, sizeof *js);
 	if (!js) {
+		cli_analyze_inputs_free(&in);
 		cli_error("out of memory");
 		return CLI_FAIL;
 	}
 	for (int i = 0; i < o.nfiles; i++) {
-		js[i].path = argv[optind + i];
+		js[i].path = in.path[i];
 		js[i].o = &o;
 	}
 	pool pl = {.jobs = js, .n = o.nfiles};
@@ -494,10 +514,27 @@ int cmd_analyze(int argc, char **argv)
 				                                     mg_strerror_name(j->rc)));
 			else
 				cli_error("%s", j->error);
-		} else if (o.json) {
-			json_array_append_new(all, result_json(j));
 		} else {
-			result_print(j);
+			int version = 0;
+			if (store_results && in.measurement[i] > 0) {
+				json_t *payload = result_json(j);
+				if (cli_analyze_save_result(&in, in.measurement[i], payload, &version) != CLI_OK)
+					status = CLI_FAIL;
+				json_decref(payload);
+			}
+			if (o.json) {
+				json_t *obj = result_json(j);
+				if (version > 0) {
+					json_object_set_new(obj, "measurement_id", json_integer(in.measurement[i]));
+					json_object_set_new(obj, "result_version", json_integer(version));
+				}
+				json_array_append_new(all, obj);
+			} else {
+				result_print(j);
+				if (version > 0)
+					printf("  stored       result version %d of measurement %lld\n", version,
+					       in.measurement[i]);
+			}
 		}
 		if (i == 0 && save_path && j->rc == 0) {
 			const mg_analysis_plan *jp = j->plan ? j->plan : j->shared;
@@ -525,6 +562,7 @@ int cmd_analyze(int argc, char **argv)
 		mg_spectrum_free(js[i].s);
 	}
 	free(js);
+	cli_analyze_inputs_free(&in);
 	for (size_t i = 0; i < ncache; i++)
 		mg_analysis_plan_free(cache[i]);
 	free(cache);

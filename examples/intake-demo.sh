@@ -79,13 +79,9 @@ if [ -n "$first" ]; then
 	"$MAGASSAY" show "$first"
 fi
 echo
-echo "== analysis of the lot (line families, areas, detection limits; plots beside the spectra)"
-for f in "$MAGASSAY_DATA"/spectra/"$LOT"/*/*.mca; do
-	[ -e "$f" ] || continue
-	echo "-- $(basename "$(dirname "$f")")"
-	"$MAGASSAY" -q analyze "$f" --elements Fe,Co,Nd,Pr,Dy,Tb,Ni,Cu --plot "${f%.mca}.png" |
-		grep -v '^ *plot '
-done
+echo "== analysis of the lot (line families, areas, detection limits), saved to the store"
+"$MAGASSAY" -q analyze "$LOT" --store --elements Fe,Co,Nd,Pr,Dy,Tb,Ni,Cu \
+	--plot "$MAGASSAY_DATA/$LOT-fit.png" | grep -v '^ *plot '
 echo
 echo "== QC and reports"
 "$MAGASSAY" qc status "$LOT"
