@@ -34,19 +34,11 @@ static int fill_batch(sqlite3_stmt *s, mg_batch *b, int copy)
 {
 	int err = 0;
 	memset(b, 0, sizeof(*b));
-	if (copy) {
-		b->id = col_text(s, 0, &err);
-		b->created_at = col_text(s, 1, &err);
-		b->operator_name = col_text(s, 2, &err);
-		b->notes = col_text(s, 3, &err);
-		b->status = col_text(s, 4, &err);
-	} else {
-		b->id = (char *)sqlite3_column_text(s, 0);
-		b->created_at = (char *)sqlite3_column_text(s, 1);
-		b->operator_name = (char *)sqlite3_column_text(s, 2);
-		b->notes = (char *)sqlite3_column_text(s, 3);
-		b->status = (char *)sqlite3_column_text(s, 4);
-	}
+	b->id = col_text_as(s, 0, copy, &err);
+	b->created_at = col_text_as(s, 1, copy, &err);
+	b->operator_name = col_text_as(s, 2, copy, &err);
+	b->notes = col_text_as(s, 3, copy, &err);
+	b->status = col_text_as(s, 4, copy, &err);
 	b->n_samples = sqlite3_column_int64(s, 5);
 	b->n_measurements = sqlite3_column_int64(s, 6);
 	if (err) {
@@ -60,34 +52,16 @@ static int fill_sample(sqlite3_stmt *s, mg_sample *o, int copy)
 {
 	int err = 0;
 	memset(o, 0, sizeof(*o));
-	if (copy) {
-		o->id = col_text(s, 0, &err);
-		o->batch_id = col_text(s, 1, &err);
-		o->created_at = col_text(s, 2, &err);
-		o->description = col_text(s, 3, &err);
-	} else {
-		o->id = (char *)sqlite3_column_text(s, 0);
-		o->batch_id = (char *)sqlite3_column_text(s, 1);
-		o->created_at = (char *)sqlite3_column_text(s, 2);
-		o->description = (char *)sqlite3_column_text(s, 3);
-	}
+	o->id = col_text_as(s, 0, copy, &err);
+	o->batch_id = col_text_as(s, 1, copy, &err);
+	o->created_at = col_text_as(s, 2, copy, &err);
+	o->description = col_text_as(s, 3, copy, &err);
 	o->n_measurements = sqlite3_column_int64(s, 4);
 	if (err) {
 		mg_sample_clear(o);
 		return mg_fail(MG_ERR_NOMEM, STORE_DOM, "out of memory");
 	}
 	return MG_OK;
-}
-
-/* An audit event whose details are a small JSON object built here. */
-static int event_json(mg_store *st, const char *actor, const char *action, const char *entity, const char *id,
-                      json_t *details)
-{
-	char *text = details ? json_dumps(details, JSON_COMPACT) : NULL;
-	json_decref(details);
-	int e = store_event(st, actor, action, entity, id, text);
-	free(text);
-	return e;
 }
 
 int mg_store_batch_ensure(mg_store *st, const char *id, const char *operator_name, enum mg_ensure *how)
@@ -113,14 +87,10 @@ int mg_store_batch_ensure(mg_store *st, const char *id, const char *operator_nam
 	e = rc == SQLITE_DONE ? MG_OK : store_sql_fail(st, rc, what);
 	stmt_put(st, S_BATCH_INSERT, s);
 	if (e == MG_OK && created)
-		e = event_json(st, operator_name, "batch.create", "batch", id,
-		               json_pack("{s:o}", "operator",
-		                         operator_name ? json_string(operator_name) : json_null()));
-	if (e != MG_OK) {
-		store_rollback(st);
-		return e;
-	}
-	if ((e = store_commit(st, what)) != MG_OK)
+		e = store_event_json(st, operator_name, "batch.create", "batch", id,
+		                     json_pack("{s:o}", "operator",
+		                               operator_name ? json_string(operator_name) : json_null()));
+	if ((e = store_end(st, e, what)) != MG_OK)
 		return e;
 	if (how)
 		*how = created ? MG_ENSURE_CREATED : MG_ENSURE_EXISTED;
@@ -220,12 +190,8 @@ int mg_store_sample_ensure(mg_store *st, const char *id, const char *batch_id, c
 	e = rc == SQLITE_DONE ? MG_OK : store_sql_fail(st, rc, what);
 	stmt_put(st, S_SAMPLE_INSERT, s);
 	if (e == MG_OK)
-		e = event_json(st, NULL, "sample.create", "sample", id, json_pack("{s:s}", "batch", batch_id));
-	if (e != MG_OK) {
-		store_rollback(st);
-		return e;
-	}
-	if ((e = store_commit(st, what)) != MG_OK)
+		e = store_event_json(st, NULL, "sample.create", "sample", id, json_pack("{s:s}", "batch", batch_id));
+	if ((e = store_end(st, e, what)) != MG_OK)
 		return e;
 	if (how)
 		*how = MG_ENSURE_CREATED;

@@ -62,7 +62,7 @@ int store_fill_measurement(sqlite3_stmt *s, mg_measurement *m, int copy)
 	const int text4_col[] = {20, 21};
 #define FILL(arr, cols)                                                                                  \
 	for (size_t i = 0; i < MG_ARRAY_SIZE(arr); i++)                                                  \
-		*arr[i] = copy ? col_text(s, cols[i], &err) : (char *)sqlite3_column_text(s, cols[i]);
+		*arr[i] = col_text_as(s, cols[i], copy, &err);
 	FILL(text, text_col)
 	FILL(text2, text2_col)
 	FILL(text3, text3_col)
@@ -318,11 +318,7 @@ static int store_measurement_insert(mg_store *st, const mg_new_measurement *in, 
 		free(text);
 	}
 	mg_sample_clear(&smp);
-	if (e != MG_OK) {
-		store_rollback(st);
-		return e;
-	}
-	if ((e = store_commit(st, what)) != MG_OK)
+	if ((e = store_end(st, e, what)) != MG_OK)
 		return e;
 	if (id_out)
 		*id_out = id;

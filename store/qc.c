@@ -18,6 +18,7 @@
 	"operator, created_at"
 #define RELEASE_COLS                                                                                     \
 	"r.id, r.batch_id, r.released_by, r.qc_state, r.override_id, r.details, r.at, o.override_by, o.reason"
+#define QC_QUERY "preparing a QC query"
 #define OVERRIDE_COLS "id, batch_id, override_by, reason, violations, at"
 
 void mg_qc_value_clear(mg_qc_value *v)
@@ -62,40 +63,22 @@ void mg_qc_release_record_clear(mg_qc_release_record *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* A one-off statement (these are not hot paths: no cache slot needed). */
-static sqlite3_stmt *prep(mg_store *st, const char *sql)
-{
-	sqlite3_stmt *s = NULL;
-	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-	if (rc != SQLITE_OK) {
-		store_sql_fail(st, rc, "preparing a QC query");
-		sqlite3_finalize(s);
-		return NULL;
-	}
-	return s;
-}
-
-static char *txt(sqlite3_stmt *s, int i, int copy, int *err)
-{
-	return copy ? col_text(s, i, err) : (char *)sqlite3_column_text(s, i);
-}
-
 static void fill_value(sqlite3_stmt *s, mg_qc_value *v)
 {
 	int err = 0;
 	memset(v, 0, sizeof(*v));
 	v->id = sqlite3_column_int64(s, 0);
-	v->quantity = txt(s, 1, 0, &err);
-	v->target = txt(s, 2, 0, &err);
-	v->standard = txt(s, 3, 0, &err);
-	v->instrument = txt(s, 4, 0, &err);
+	v->quantity = col_text_as(s, 1, 0, &err);
+	v->target = col_text_as(s, 2, 0, &err);
+	v->standard = col_text_as(s, 3, 0, &err);
+	v->instrument = col_text_as(s, 4, 0, &err);
 	v->value = col_real(s, 5);
-	v->unit = txt(s, 6, 0, &err);
-	v->batch_id = txt(s, 7, 0, &err);
+	v->unit = col_text_as(s, 6, 0, &err);
+	v->batch_id = col_text_as(s, 7, 0, &err);
 	v->measurement_id = sqlite3_column_int64(s, 8);
-	v->measured_at = txt(s, 9, 0, &err);
-	v->operator_name = txt(s, 10, 0, &err);
-	v->created_at = txt(s, 11, 0, &err);
+	v->measured_at = col_text_as(s, 9, 0, &err);
+	v->operator_name = col_text_as(s, 10, 0, &err);
+	v->created_at = col_text_as(s, 11, 0, &err);
 }
 
 static int quantity_check(const char *q)
@@ -107,16 +90,6 @@ static int quantity_check(const char *q)
 		if (!((q[i] >= 'a' && q[i] <= 'z') || (q[i] >= '0' && q[i] <= '9') || q[i] == '_'))
 			return mg_fail(MG_ERR_ARG, STORE_DOM, "QC quantity \"%s\": byte %zu is not in [a-z0-9_]", q, i + 1);
 	return MG_OK;
-}
-
-static int event(mg_store *st, const char *actor, const char *action, const char *entity, const char *id,
-                 json_t *details)
-{
-	char *text = details ? json_dumps(details, JSON_COMPACT) : NULL;
-	json_decref(details);
-	int e = store_event(st, actor, action, entity, id, text);
-	free(text);
-	return e;
 }
 
 int mg_store_qc_value_add(mg_store *st, const mg_new_qc_value *v, long long *id_out)
@@ -153,10 +126,10 @@ int mg_store_qc_value_add(mg_store *st, const mg_new_qc_value *v, long long *id_
 	}
 	long long id = 0;
 	if (e == MG_OK) {
-		sqlite3_stmt *s = prep(st, "INSERT INTO qc_values(quantity, target, standard, instrument, value, unit, "
-		                           "batch_id, measurement_id, measured_at, operator) VALUES(?1, ?2, ?3, "
-		                           "coalesce(?4, ''), ?5, ?6, ?7, ?8, coalesce(?9, "
-		                           "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), ?10)");
+		sqlite3_stmt *s = store_prepare(st, "INSERT INTO qc_values(quantity, target, standard, instrument, value, unit, "
+		                                    "batch_id, measurement_id, measured_at, operator) VALUES(?1, ?2, ?3, "
+		                                    "coalesce(?4, ''), ?5, ?6, ?7, ?8, coalesce(?9, "
+		                                    "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), ?10)", QC_QUERY);
 		if (!s) {
 			e = MG_ERR_IO;
 		} else {
@@ -182,15 +155,11 @@ int mg_store_qc_value_add(mg_store *st, const mg_new_qc_value *v, long long *id_
 	if (e == MG_OK) {
 		char ent[32];
 		snprintf(ent, sizeof(ent), "%lld", id);
-		e = event(st, v->operator_name, "qc.value.add", "qc_value", ent,
-		          json_pack("{s:s,s:s,s:f,s:o}", "quantity", v->quantity, "target", v->target, "value", v->value,
-		                    "batch", v->batch_id ? json_string(v->batch_id) : json_null()));
+		e = store_event_json(st, v->operator_name, "qc.value.add", "qc_value", ent,
+		                     json_pack("{s:s,s:s,s:f,s:o}", "quantity", v->quantity, "target", v->target, "value", v->value,
+		                               "batch", v->batch_id ? json_string(v->batch_id) : json_null()));
 	}
-	if (e != MG_OK) {
-		store_rollback(st);
-		return e;
-	}
-	if ((e = store_commit(st, what)) != MG_OK)
+	if ((e = store_end(st, e, what)) != MG_OK)
 		return e;
 	if (id_out)
 		*id_out = id;
@@ -202,9 +171,9 @@ int mg_store_qc_values_list(mg_store *st, const char *quantity, const char *targ
 {
 	if (!st || !cb)
 		return mg_fail(MG_ERR_ARG, STORE_DOM, "mg_store_qc_values_list: bad arguments");
-	sqlite3_stmt *s = prep(st, "SELECT " QC_VALUE_COLS " FROM qc_values WHERE (?1 IS NULL OR quantity = ?1) "
-	                           "AND (?2 IS NULL OR target = ?2) AND (?3 IS NULL OR instrument = ?3) "
-	                           "AND (?4 IS NULL OR batch_id = ?4) ORDER BY measured_at, id");
+	sqlite3_stmt *s = store_prepare(st, "SELECT " QC_VALUE_COLS " FROM qc_values WHERE (?1 IS NULL OR quantity = ?1) "
+	                                    "AND (?2 IS NULL OR target = ?2) AND (?3 IS NULL OR instrument = ?3) "
+	                                    "AND (?4 IS NULL OR batch_id = ?4) ORDER BY measured_at, id", QC_QUERY);
 	if (!s)
 		return MG_ERR_IO;
 	bind_text(s, 1, quantity);
@@ -231,7 +200,7 @@ int mg_store_qc_values_list(mg_store *st, const char *quantity, const char *targ
 
 static int max_id(mg_store *st, const char *sql, long long *out)
 {
-	sqlite3_stmt *s = prep(st, sql);
+	sqlite3_stmt *s = store_prepare(st, sql, QC_QUERY);
 	if (!s)
 		return MG_ERR_IO;
 	int rc = sqlite3_step(s), e = MG_OK;
@@ -282,8 +251,8 @@ int mg_store_qc_release_get(mg_store *st, const char *batch_id, mg_qc_release_re
 	memset(out, 0, sizeof(*out));
 	if ((e = store_id_check("batch id", batch_id)) != MG_OK)
 		return e;
-	sqlite3_stmt *s = prep(st, "SELECT " RELEASE_COLS " FROM qc_releases r LEFT JOIN qc_overrides o "
-	                           "ON o.id = r.override_id WHERE r.batch_id = ?1");
+	sqlite3_stmt *s = store_prepare(st, "SELECT " RELEASE_COLS " FROM qc_releases r LEFT JOIN qc_overrides o "
+	                                    "ON o.id = r.override_id WHERE r.batch_id = ?1", QC_QUERY);
 	if (!s)
 		return MG_ERR_IO;
 	bind_text(s, 1, batch_id);
@@ -359,8 +328,8 @@ int mg_store_qc_release_add(mg_store *st, const char *batch_id, const char *rele
 	}
 	long long oid = 0, rid = 0;
 	if (e == MG_OK && override_by) {
-		sqlite3_stmt *s = prep(st, "INSERT INTO qc_overrides(batch_id, override_by, reason, violations) "
-		                           "VALUES(?1, ?2, ?3, ?4)");
+		sqlite3_stmt *s = store_prepare(st, "INSERT INTO qc_overrides(batch_id, override_by, reason, violations) "
+		                                    "VALUES(?1, ?2, ?3, ?4)", QC_QUERY);
 		if (!s) {
 			e = MG_ERR_IO;
 		} else {
@@ -375,14 +344,14 @@ int mg_store_qc_release_add(mg_store *st, const char *batch_id, const char *rele
 		}
 		if (e == MG_OK) {
 			json_t *viol = json_loads(violations_json, JSON_DECODE_ANY, NULL);
-			e = event(st, override_by, "qc.override", "batch", batch_id,
-			          json_pack("{s:I,s:s,s:s,s:o}", "override", (json_int_t)oid, "by", override_by, "reason",
-			                    reason, "violations", viol ? viol : json_null()));
+			e = store_event_json(st, override_by, "qc.override", "batch", batch_id,
+			                     json_pack("{s:I,s:s,s:s,s:o}", "override", (json_int_t)oid, "by", override_by, "reason",
+			                               reason, "violations", viol ? viol : json_null()));
 		}
 	}
 	if (e == MG_OK) {
-		sqlite3_stmt *s = prep(st, "INSERT INTO qc_releases(batch_id, released_by, qc_state, override_id, "
-		                           "details) VALUES(?1, ?2, ?3, ?4, ?5)");
+		sqlite3_stmt *s = store_prepare(st, "INSERT INTO qc_releases(batch_id, released_by, qc_state, override_id, "
+		                                    "details) VALUES(?1, ?2, ?3, ?4, ?5)", QC_QUERY);
 		if (!s) {
 			e = MG_ERR_IO;
 		} else {
@@ -400,16 +369,12 @@ int mg_store_qc_release_add(mg_store *st, const char *batch_id, const char *rele
 			sqlite3_finalize(s);
 		}
 		if (e == MG_OK)
-			e = event(st, by, "qc.release", "batch", batch_id,
-			          json_pack("{s:I,s:s,s:o}", "release", (json_int_t)rid, "qc_state",
-			                    override_by ? "override" : "pass", "override",
-			                    oid > 0 ? json_integer(oid) : json_null()));
+			e = store_event_json(st, by, "qc.release", "batch", batch_id,
+			                     json_pack("{s:I,s:s,s:o}", "release", (json_int_t)rid, "qc_state",
+			                               override_by ? "override" : "pass", "override",
+			                               oid > 0 ? json_integer(oid) : json_null()));
 	}
-	if (e != MG_OK) {
-		store_rollback(st);
-		return e;
-	}
-	if ((e = store_commit(st, what)) != MG_OK)
+	if ((e = store_end(st, e, what)) != MG_OK)
 		return e;
 	if (id_out)
 		*id_out = rid;
@@ -420,8 +385,8 @@ int mg_store_qc_overrides_list(mg_store *st, const char *batch_id, mg_qc_overrid
 {
 	if (!st || !cb)
 		return mg_fail(MG_ERR_ARG, STORE_DOM, "mg_store_qc_overrides_list: bad arguments");
-	sqlite3_stmt *s = prep(st, "SELECT " OVERRIDE_COLS " FROM qc_overrides WHERE (?1 IS NULL OR batch_id = ?1) "
-	                           "ORDER BY id");
+	sqlite3_stmt *s = store_prepare(st, "SELECT " OVERRIDE_COLS " FROM qc_overrides WHERE (?1 IS NULL OR batch_id = ?1) "
+	                                    "ORDER BY id", QC_QUERY);
 	if (!s)
 		return MG_ERR_IO;
 	bind_text(s, 1, batch_id);
@@ -430,11 +395,11 @@ int mg_store_qc_overrides_list(mg_store *st, const char *batch_id, mg_qc_overrid
 		int err = 0;
 		mg_qc_override o = {
 			.id = sqlite3_column_int64(s, 0),
-			.batch_id = txt(s, 1, 0, &err),
-			.override_by = txt(s, 2, 0, &err),
-			.reason = txt(s, 3, 0, &err),
-			.violations_json = txt(s, 4, 0, &err),
-			.at = txt(s, 5, 0, &err),
+			.batch_id = col_text_as(s, 1, 0, &err),
+			.override_by = col_text_as(s, 2, 0, &err),
+			.reason = col_text_as(s, 3, 0, &err),
+			.violations_json = col_text_as(s, 4, 0, &err),
+			.at = col_text_as(s, 5, 0, &err),
 		};
 		n++;
 		int x = cb(&o, userdata);

@@ -36,11 +36,6 @@ void mg_calibration_clear(mg_calibration *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static char *txt(sqlite3_stmt *s, int i, int copy, int *err)
-{
-	return copy ? col_text(s, i, err) : (char *)sqlite3_column_text(s, i);
-}
-
 static int fill_result(sqlite3_stmt *s, mg_result *r, int copy)
 {
 	int err = 0;
@@ -49,9 +44,9 @@ static int fill_result(sqlite3_stmt *s, mg_result *r, int copy)
 	r->measurement_id = sqlite3_column_int64(s, 1);
 	r->version = sqlite3_column_int(s, 2);
 	r->calibration_id = sqlite3_column_int64(s, 3); /* NULL reads as 0 */
-	r->software_version = txt(s, 4, copy, &err);
-	r->created_at = txt(s, 5, copy, &err);
-	r->payload_json = txt(s, 6, copy, &err);
+	r->software_version = col_text_as(s, 4, copy, &err);
+	r->created_at = col_text_as(s, 5, copy, &err);
+	r->payload_json = col_text_as(s, 6, copy, &err);
 	if (err) {
 		mg_result_clear(r);
 		return mg_fail(MG_ERR_NOMEM, STORE_DOM, "out of memory");
@@ -64,14 +59,14 @@ static int fill_cal(sqlite3_stmt *s, mg_calibration *c, int copy)
 	int err = 0;
 	memset(c, 0, sizeof(*c));
 	c->id = sqlite3_column_int64(s, 0);
-	c->kind = txt(s, 1, copy, &err);
-	c->name = txt(s, 2, copy, &err);
+	c->kind = col_text_as(s, 1, copy, &err);
+	c->name = col_text_as(s, 2, copy, &err);
 	c->version = sqlite3_column_int(s, 3);
-	c->created_at = txt(s, 4, copy, &err);
-	c->operator_name = txt(s, 5, copy, &err);
-	c->software_version = txt(s, 6, copy, &err);
-	c->provenance_json = txt(s, 7, copy, &err);
-	c->payload_json = txt(s, 8, copy, &err);
+	c->created_at = col_text_as(s, 4, copy, &err);
+	c->operator_name = col_text_as(s, 5, copy, &err);
+	c->software_version = col_text_as(s, 6, copy, &err);
+	c->provenance_json = col_text_as(s, 7, copy, &err);
+	c->payload_json = col_text_as(s, 8, copy, &err);
 	if (err) {
 		mg_calibration_clear(c);
 		return mg_fail(MG_ERR_NOMEM, STORE_DOM, "out of memory");
@@ -110,16 +105,6 @@ static int cal_kind_check(const char *kind)
 		if (!((kind[i] >= 'a' && kind[i] <= 'z') || (kind[i] >= '0' && kind[i] <= '9') || kind[i] == '_'))
 			return mg_fail(MG_ERR_ARG, STORE_DOM, "calibration kind: byte %zu is not in [a-z0-9_]", i + 1);
 	return MG_OK;
-}
-
-static int event(mg_store *st, const char *actor, const char *action, const char *entity, const char *id,
-                 json_t *details)
-{
-	char *text = details ? json_dumps(details, JSON_COMPACT) : NULL;
-	json_decref(details);
-	int e = store_event(st, actor, action, entity, id, text);
-	free(text);
-	return e;
 }
 
 int mg_store_result_add(mg_store *st, long long measurement_id, long long calibration_id,
@@ -167,18 +152,14 @@ int mg_store_result_add(mg_store *st, long long measurement_id, long long calibr
 	if (e == MG_OK) {
 		char ent[64];
 		snprintf(ent, sizeof(ent), "%lld/v%d", measurement_id, version);
-		e = event(st, NULL, "result.add", "result", ent,
-		          json_pack("{s:I,s:s,s:i,s:o,s:s}", "id", (json_int_t)id, "measurement", m.uuid, "version",
-		                    version, "calibration",
-		                    calibration_id > 0 ? json_integer(calibration_id) : json_null(), "software",
-		                    software_version));
+		e = store_event_json(st, NULL, "result.add", "result", ent,
+		                     json_pack("{s:I,s:s,s:i,s:o,s:s}", "id", (json_int_t)id, "measurement", m.uuid, "version",
+		                               version, "calibration",
+		                               calibration_id > 0 ? json_integer(calibration_id) : json_null(), "software",
+		                               software_version));
 	}
 	mg_measurement_clear(&m);
-	if (e != MG_OK) {
-		store_rollback(st);
-		return e;
-	}
-	if ((e = store_commit(st, what)) != MG_OK)
+	if ((e = store_end(st, e, what)) != MG_OK)
 		return e;
 	if (version_out)
 		*version_out = version;
@@ -277,14 +258,10 @@ int mg_store_calibration_add(mg_store *st, const mg_new_calibration *c, int *ver
 	if (e == MG_OK) {
 		char ent[128];
 		snprintf(ent, sizeof(ent), "%s/%s/v%d", c->kind, c->name, version);
-		e = event(st, c->operator_name, "calibration.add", "calibration", ent,
-		          json_pack("{s:I,s:s}", "id", (json_int_t)id, "software", software));
+		e = store_event_json(st, c->operator_name, "calibration.add", "calibration", ent,
+		                     json_pack("{s:I,s:s}", "id", (json_int_t)id, "software", software));
 	}
-	if (e != MG_OK) {
-		store_rollback(st);
-		return e;
-	}
-	if ((e = store_commit(st, what)) != MG_OK)
+	if ((e = store_end(st, e, what)) != MG_OK)
 		return e;
 	if (version_out)
 		*version_out = version;

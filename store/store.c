@@ -326,6 +326,23 @@ double col_real(sqlite3_stmt *s, int i)
 	return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
 }
 
+char *col_text_as(sqlite3_stmt *s, int i, int copy, int *err)
+{
+	return copy ? col_text(s, i, err) : (char *)sqlite3_column_text(s, i);
+}
+
+sqlite3_stmt *store_prepare(mg_store *st, const char *sql, const char *what)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		store_sql_fail(st, rc, what);
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	return s;
+}
+
 /* ---- transactions and the audit log ----------------------------------- */
 
 int store_begin(mg_store *st, const char *what)
@@ -357,6 +374,15 @@ void store_rollback(mg_store *st)
 		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int store_end(mg_store *st, int e, const char *what)
+{
+	if (e != MG_OK) {
+		store_rollback(st);
+		return e;
+	}
+	return store_commit(st, what);
+}
+
 int store_event(mg_store *st, const char *actor, const char *action, const char *entity, const char *entity_id,
                 const char *details_json)
 {
@@ -373,6 +399,16 @@ int store_event(mg_store *st, const char *actor, const char *action, const char 
 	int rc = sqlite3_step(s);
 	int e = rc == SQLITE_DONE ? MG_OK : store_sql_fail(st, rc, "writing the audit log");
 	stmt_put(st, S_EVENT_INSERT, s);
+	return e;
+}
+
+int store_event_json(mg_store *st, const char *actor, const char *action, const char *entity,
+                     const char *entity_id, json_t *details)
+{
+	char *text = details ? json_dumps(details, JSON_COMPACT) : NULL;
+	json_decref(details);
+	int e = store_event(st, actor, action, entity, entity_id, text);
+	free(text);
 	return e;
 }
 

@@ -4,6 +4,7 @@
 #ifndef MAGASSAY_STORE_INTERNAL_H
 #define MAGASSAY_STORE_INTERNAL_H
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "internal.h"
@@ -70,10 +71,19 @@ int store_sql_fail(mg_store *st, int rc, const char *what);
 int store_begin(mg_store *st, const char *what);
 int store_commit(mg_store *st, const char *what);
 void store_rollback(mg_store *st);
+/* End a transaction: ROLLBACK and return e when e is an error, else COMMIT. */
+int store_end(mg_store *st, int e, const char *what);
 
 /* Append to the audit log inside the current transaction. details_json may be NULL. */
 int store_event(mg_store *st, const char *actor, const char *action, const char *entity, const char *entity_id,
                 const char *details_json);
+/* The same with details built as JSON here (a reference taken; NULL for none). */
+int store_event_json(mg_store *st, const char *actor, const char *action, const char *entity,
+                     const char *entity_id, json_t *details);
+
+/* A one-off statement (no cache slot); the caller finalises it. NULL on
+ * failure (detail "<what>: <reason>" recorded). */
+sqlite3_stmt *store_prepare(mg_store *st, const char *sql, const char *what);
 
 /* Bind helpers: NULL text binds NULL, NAN binds NULL. */
 int bind_text(sqlite3_stmt *s, int i, const char *v);
@@ -81,6 +91,8 @@ int bind_real(sqlite3_stmt *s, int i, double v);
 /* Column helpers: owned copies (NULL for SQL NULL, *err set on no memory). */
 char *col_text(sqlite3_stmt *s, int i, int *err);
 double col_real(sqlite3_stmt *s, int i);
+/* col_text() when copy, else the column text borrowed from the statement. */
+char *col_text_as(sqlite3_stmt *s, int i, int copy, int *err);
 
 /* mkdir -p, each created level 0750. */
 int store_make_dirs(const char *path);

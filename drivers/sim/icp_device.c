@@ -27,6 +27,7 @@
 #include "drivers/icp/protocol.h"
 #include "drivers/scpi/scpi.h"
 #include "drivers/sim/icp_physics.h"
+#include "drivers/sim/simdev_glue.h"
 #include "drivers/transport/usbtmc.h"
 #include "internal.h"
 #include "magassay/icp_device.h"
@@ -1880,53 +1881,37 @@ static int dev_tick(mg_simdev *dev, unsigned elapsed_ms, mg_buf *out)
 	return mg_icpsim_advance(dev->ctx, (double)elapsed_ms * 1e-3);
 }
 
-static void dev_free(mg_simdev *dev)
+static void free_ctx(void *ctx)
 {
-	mg_icpsim_free(dev->ctx);
-	free(dev);
+	mg_icpsim_free(ctx);
 }
+
+static int from_uri(mg_transport_uri *uri, void **out)
+{
+	mg_icpsim *s = NULL;
+	int rc = sim_from_uri(uri, &s);
+	*out = s;
+	return rc;
+}
+
+static sim_glue glue = {
+	.name = SIM_NAME,
+	.dom = DOM,
+	.wrap_fn = "mg_icpsim_simdev",
+	.from_uri = from_uri,
+	.free_ctx = free_ctx,
+	.feed = dev_feed,
+	.tick = dev_tick,
+};
 
 int mg_icpsim_simdev(mg_icpsim *sim, mg_simdev **out)
 {
-	if (!out || !sim) {
-		mg_icpsim_free(sim);
-		return mg_fail(MG_ERR_ARG, DOM, "mg_icpsim_simdev: NULL argument");
-	}
-	mg_simdev *d = calloc(1, sizeof(*d));
-	if (!d) {
-		mg_icpsim_free(sim);
-		return mg_fail(MG_ERR_NOMEM, DOM, "out of memory");
-	}
-	d->ctx = sim;
-	d->feed = dev_feed;
-	d->tick = dev_tick;
-	d->free = dev_free;
-	*out = d;
-	return MG_OK;
-}
-
-static int factory(mg_transport_uri *uri, mg_simdev **out, void *userdata)
-{
-	(void)userdata;
-	mg_icpsim *s;
-	int rc = sim_from_uri(uri, &s);
-	if (rc < 0)
-		return rc;
-	return mg_icpsim_simdev(s, out);
-}
-
-static pthread_once_t reg_once = PTHREAD_ONCE_INIT;
-static int reg_rc;
-
-static void do_register(void)
-{
-	reg_rc = mg_transport_register_sim(SIM_NAME, factory, NULL);
+	return sim_glue_simdev(&glue, sim, out);
 }
 
 int mg_icpsim_register(void)
 {
-	pthread_once(&reg_once, do_register);
-	return reg_rc;
+	return sim_glue_register(&glue);
 }
 
 __attribute__((constructor)) static void register_at_load(void)
