@@ -37,6 +37,7 @@ void cli_spectrum_print(FILE *f, const mg_spectrum *s);
 int cmd_info(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_acquire(int argc, char **argv);

@@ -14,6 +14,7 @@
 #include "magassay/error.h"
 #include "magassay/format.h"
 #include "analyze_store.h"
+#include "quant_cli.h"
 
 int cmd_analyze(int argc, char **argv);
 
@@ -62,6 +63,7 @@ static void help(void)
 		"Areas are counts in each family's full-energy peaks (escape and pile-up excluded);\n"
 		"sigma from the weighted covariance; status ok / below-dl / poor-fit / not-fitted.\n"
 		"Exit status: 0 all files analysed, 1 any failed, 2 usage error.\n");
+	cli_quant_help(); /* issue 6: the quantification options */
 }
 
 typedef struct opts {
@@ -266,6 +268,7 @@ static json_t *result_json(const job *j)
 	json_object_set_new(o, "warnings", w);
 	if (j->plot_path[0])
 		json_object_set_new(o, "plot", json_string(j->plot_path));
+	cli_quant_json(o, j->path, j->s, r, j->plan ? j->plan : j->shared); /* issue 6 */
 	return o;
 }
 
@@ -292,6 +295,7 @@ static void result_print(const job *j)
 		printf("  warning: %s\n", r->warnings[i].text);
 	if (j->plot_path[0])
 		printf("  plot         %s\n", j->plot_path);
+	cli_quant_print(j->path, j->s, r, j->plan ? j->plan : j->shared); /* issue 6 */
 }
 
 static int parse_window(const char *s, double *lo, double *hi)
@@ -340,6 +344,9 @@ int cmd_analyze(int argc, char **argv)
 	opts o;
 	memset(&o, 0, sizeof o);
 	mg_analysis_config_default(&o.base);
+	int qrc = cli_quant_options(&argc, argv, &o.base); /* issue 6: --standard, --instrument, --quant... */
+	if (qrc)
+		return qrc;
 	o.refine = 1;
 	const char *calib_path = NULL, *save_path = NULL, *wisdom = NULL, *data_dir = NULL;
 	int store_results = 0;
@@ -568,5 +575,6 @@ int cmd_analyze(int argc, char **argv)
 	free(cache);
 	cache = NULL;
 	ncache = 0;
+	cli_quant_done(); /* issue 6 */
 	return status;
 }

@@ -13,6 +13,7 @@
 static const cli_command commands[] = {
 	{"info", "show what a spectrum file holds", cmd_info},
 	{"analyze", "fit XRF spectra: calibration, line families, areas, detection limits", cmd_analyze},
+	{"calibrate", "energy, resolution and quantification calibrations as versioned records", cmd_calibrate},
 	{"convert", "convert a spectrum file to another format", cmd_convert},
 	{"list", "list the batches, samples or measurements in the store", cmd_list},
 	{"show", "show a batch, sample or measurement of the store", cmd_show},
