@@ -79,9 +79,10 @@ if [ -n "$first" ]; then
 	"$MAGASSAY" show "$first"
 fi
 echo
-echo "== analysis of the lot (line families, areas, detection limits), saved to the store"
-"$MAGASSAY" -q analyze "$LOT" --store --elements Fe,Co,Nd,Pr,Dy,Tb,Ni,Cu \
-	--plot "$MAGASSAY_DATA/$LOT-fit.png" | grep -v '^ *plot '
+echo "== analysis of the lot: line families, areas, detection limits, and wt% by fundamental"
+echo "   parameters (standardless), saved to the store"
+"$MAGASSAY" -q analyze "$LOT" --store --elements Fe,Co,Nd,Pr,Dy,Tb,Ni,Cu --quant=fp \
+	--grades "$(dirname "$0")/grades.ini" --plot "$MAGASSAY_DATA/$LOT-fit.png" | grep -v '^ *plot '
 echo
 echo "== QC and reports"
 "$MAGASSAY" qc status "$LOT"
