@@ -381,7 +381,12 @@ static void read_totals(rp_result *r, const json_t *p)
 
 static void read_misc(mg_store *st, rp_result *r, const json_t *p)
 {
+	/* magassay analyze puts the quantification's own fields (grade, boron, totals)
+	 * under "quant"; read them there when they are not at the top level. */
+	json_t *quant = json_object_get(p, "quant");
 	json_t *g = json_object_get(p, "grade");
+	if (!g && json_is_object(quant))
+		g = json_object_get(quant, "grade");
 	const char *gd = rp_jstr(p, (const char *const[]){"grade_description", NULL});
 	if (json_is_string(g) && json_string_length(g) > 0 && gd) {
 		char gb[200];
@@ -392,6 +397,8 @@ static void read_misc(mg_store *st, rp_result *r, const json_t *p)
 	else if (json_is_object(g) && rp_jstr(g, (const char *const[]){"name", "grade", NULL}))
 		r->grade = strdup(rp_jstr(g, (const char *const[]){"name", "grade", NULL}));
 	json_t *b = json_object_get(p, "boron");
+	if (!b && json_is_object(quant))
+		b = json_object_get(quant, "boron");
 	if (json_is_string(b)) {
 		r->boron = strdup(json_string_value(b));
 	} else if (json_is_object(b)) {
