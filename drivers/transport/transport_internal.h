@@ -58,6 +58,9 @@ int mg_transport_serial_open_(const char *path, unsigned baud, mg_transport **ou
 int mg_transport_pty_open_(const char *path, unsigned baud, mg_transport **out);
 /* 1 if path resolves to a pseudo-terminal (which libserialport refuses). */
 int mg_transport_path_is_pty_(const char *path);
+/* A libusb error code as an mg_err with a message naming what failed, with a
+ * hint for permission and busy errors (usb.c; used by usbtmc.c too). */
+int mg_usb_map_err_(int lrc, const char *dom, const char *what, const char *desc);
 /* Open a sim: URI through the registry (loopback.c). */
 int mg_transport_sim_open_(mg_transport_uri *uri, mg_transport **out);
 

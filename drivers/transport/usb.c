@@ -26,7 +26,10 @@ struct usb_priv {
 	size_t in_len, in_pos;
 };
 
-static int map_err(int lrc, const char *what, const char *desc)
+/* ------------------------------------------------------------ I/O */
+
+/* A libusb error code as an mg_err with a message (shared with usbtmc.c). */
+int mg_usb_map_err_(int lrc, const char *dom, const char *what, const char *desc)
 {
 	int code;
 	switch (lrc) {
@@ -60,10 +63,8 @@ static int map_err(int lrc, const char *what, const char *desc)
 		hint = " (permission denied: install the udev rules from udev/ or check the device group)";
 	else if (lrc == LIBUSB_ERROR_BUSY)
 		hint = " (claimed by another program)";
-	return mg_fail(code, DOM, "%s: %s: %s%s", desc, what, libusb_error_name(lrc), hint);
+	return mg_fail(code, dom, "%s: %s: %s%s", desc, what, libusb_error_name(lrc), hint);
 }
-
-/* ------------------------------------------------------------ I/O */
 
 static int usb_write(mg_transport *t, const uint8_t *data, size_t n, unsigned timeout_ms)
 {
@@ -86,7 +87,7 @@ static int usb_write(mg_transport *t, const uint8_t *data, size_t n, unsigned ti
 			return mg_fail(MG_ERR_TIMEOUT, DOM, "%s: wrote %zu of %zu bytes to endpoint 0x%02x in %u ms",
 			               t->desc, done, n, p->ep_out, timeout_ms);
 		if (lrc)
-			return map_err(lrc, "bulk OUT", t->desc);
+			return mg_usb_map_err_(lrc, DOM, "bulk OUT", t->desc);
 	}
 	return MG_OK;
 }
@@ -121,7 +122,7 @@ static int usb_read(mg_transport *t, uint8_t *data, size_t n, unsigned timeout_m
 			return mg_fail(MG_ERR_IO, DOM, "%s: endpoint 0x%02x stalled; %s", t->desc, p->ep_in,
 			               crc ? "clearing the halt failed too" : "halt cleared, retry the request");
 		} else {
-			return map_err(lrc, "bulk IN", t->desc);
+			return mg_usb_map_err_(lrc, DOM, "bulk IN", t->desc);
 		}
 	}
 	size_t k = p->in_len - p->in_pos;
@@ -151,7 +152,7 @@ static int usb_flush_input(mg_transport *t)
 			libusb_clear_halt(p->h, p->ep_in);
 			continue;
 		}
-		return map_err(lrc, "flushing bulk IN", t->desc);
+		return mg_usb_map_err_(lrc, DOM, "flushing bulk IN", t->desc);
 	}
 	if (dropped)
 		mg_dbg(DOM, "%s: flushed %zu input bytes", t->desc, dropped);
@@ -248,7 +249,7 @@ static int open_device(struct usb_priv *p, libusb_device *dev, mg_transport **ou
 	libusb_unref_device(dev); /* an open handle holds its own reference */
 	if (lrc) {
 		p->h = NULL;
-		int rc = map_err(lrc, "open", desc);
+		int rc = mg_usb_map_err_(lrc, DOM, "open", desc);
 		if (rc == MG_ERR_DISCONNECTED)
 			rc = mg_fail(MG_ERR_NOT_FOUND, DOM, "%s: the device went away while opening", desc);
 		mg_transport_close(t);
@@ -258,7 +259,7 @@ static int open_device(struct usb_priv *p, libusb_device *dev, mg_transport **ou
 	if (lrc == 1) {
 		lrc = libusb_detach_kernel_driver(p->h, USB_IFACE);
 		if (lrc) {
-			int rc = map_err(lrc, "detaching the kernel driver from interface 0", desc);
+			int rc = mg_usb_map_err_(lrc, DOM, "detaching the kernel driver from interface 0", desc);
 			mg_transport_close(t);
 			return rc;
 		}
@@ -267,7 +268,7 @@ static int open_device(struct usb_priv *p, libusb_device *dev, mg_transport **ou
 	}
 	lrc = libusb_claim_interface(p->h, USB_IFACE);
 	if (lrc) {
-		int rc = map_err(lrc, "claiming interface 0", desc);
+		int rc = mg_usb_map_err_(lrc, DOM, "claiming interface 0", desc);
 		mg_transport_close(t);
 		return rc;
 	}
@@ -305,7 +306,7 @@ int mg_transport_open_usb(uint8_t bus, uint8_t address, mg_transport **out)
 	if (n < 0) {
 		libusb_exit(p->ctx);
 		free(p);
-		return map_err((int)n, "listing devices", "usb");
+		return mg_usb_map_err_((int)n, DOM, "listing devices", "usb");
 	}
 	libusb_device *dev = NULL;
 	for (ssize_t i = 0; i < n; i++)
@@ -351,7 +352,7 @@ static int usb_list(uint16_t vid, uint16_t pid, int with_strings, mg_transport_u
 	ssize_t n = libusb_get_device_list(ctx, &list);
 	if (n < 0) {
 		libusb_exit(ctx);
-		return map_err((int)n, "listing devices", "usb");
+		return mg_usb_map_err_((int)n, DOM, "listing devices", "usb");
 	}
 	mg_transport_usb_info *info = calloc((size_t)n + 1, sizeof(*info));
 	if (!info) {

@@ -311,43 +311,6 @@ struct tmc_priv {
 	mg_usbtmc_stats st;
 };
 
-static int map_err(int lrc, const char *what, const char *desc)
-{
-	int code;
-	switch (lrc) {
-	case LIBUSB_ERROR_TIMEOUT:
-		code = MG_ERR_TIMEOUT;
-		break;
-	case LIBUSB_ERROR_NO_DEVICE:
-		code = MG_ERR_DISCONNECTED;
-		break;
-	case LIBUSB_ERROR_NOT_FOUND:
-		code = MG_ERR_NOT_FOUND;
-		break;
-	case LIBUSB_ERROR_BUSY:
-		code = MG_ERR_BUSY;
-		break;
-	case LIBUSB_ERROR_NO_MEM:
-		code = MG_ERR_NOMEM;
-		break;
-	case LIBUSB_ERROR_OVERFLOW:
-		code = MG_ERR_PROTOCOL;
-		break;
-	case LIBUSB_ERROR_INTERRUPTED:
-		code = MG_ERR_INTERRUPTED;
-		break;
-	default:
-		code = MG_ERR_IO;
-		break;
-	}
-	const char *hint = "";
-	if (lrc == LIBUSB_ERROR_ACCESS)
-		hint = " (permission denied: install the udev rules from udev/ or check the device group)";
-	else if (lrc == LIBUSB_ERROR_BUSY)
-		hint = " (claimed by another program)";
-	return mg_fail(code, DOM, "%s: %s: %s%s", desc, what, libusb_error_name(lrc), hint);
-}
-
 static void pause_ms(unsigned ms)
 {
 	struct timespec ts = {0, (long)ms * 1000000L};
@@ -394,7 +357,7 @@ static int device_clear(mg_transport *t)
 	p->eom = 1;
 	int r = ctrl_in(p, MG_USBTMC_RT_IFACE, MG_USBTMC_REQ_INITIATE_CLEAR, 0, (uint16_t)p->iface, b, 1);
 	if (r == LIBUSB_ERROR_NO_DEVICE)
-		return map_err(r, "INITIATE_CLEAR", t->desc);
+		return mg_usb_map_err_(r, DOM, "INITIATE_CLEAR", t->desc);
 	if (r < 1)
 		return mg_fail(MG_ERR_IO, DOM, "%s: INITIATE_CLEAR failed: %s", t->desc,
 		               r < 0 ? libusb_error_name(r) : "empty answer");
@@ -403,7 +366,7 @@ static int device_clear(mg_transport *t)
 	for (int i = 0; i < CHECK_POLLS; i++) {
 		r = ctrl_in(p, MG_USBTMC_RT_IFACE, MG_USBTMC_REQ_CHECK_CLEAR_STATUS, 0, (uint16_t)p->iface, b, 2);
 		if (r < 2)
-			return r == LIBUSB_ERROR_NO_DEVICE ? map_err(r, "CHECK_CLEAR_STATUS", t->desc)
+			return r == LIBUSB_ERROR_NO_DEVICE ? mg_usb_map_err_(r, DOM, "CHECK_CLEAR_STATUS", t->desc)
 			                                   : mg_fail(MG_ERR_IO, DOM, "%s: CHECK_CLEAR_STATUS failed: %s",
 			                                             t->desc, r < 0 ? libusb_error_name(r) : "short answer");
 		if (b[0] != MG_USBTMC_STATUS_PENDING)
@@ -512,7 +475,7 @@ static int tmc_write(mg_transport *t, const uint8_t *data, size_t n, unsigned ti
 		int lrc = libusb_bulk_transfer(p->h, p->ep_out, (unsigned char *)p->tx.data, (int)p->tx.len, &actual,
 		                               left ? left : 1);
 		if (lrc == LIBUSB_ERROR_NO_DEVICE)
-			return map_err(lrc, "bulk OUT", t->desc);
+			return mg_usb_map_err_(lrc, DOM, "bulk OUT", t->desc);
 		if (lrc || (size_t)actual != p->tx.len) {
 			uint8_t tag = p->btag;
 			char why[64];
@@ -546,7 +509,7 @@ static int read_transfer(mg_transport *t, unsigned timeout_ms)
 	unsigned left = mg_transport_left_ms_(deadline);
 	int lrc = libusb_bulk_transfer(p->h, p->ep_out, req, sizeof(req), &actual, left ? left : 1);
 	if (lrc == LIBUSB_ERROR_NO_DEVICE)
-		return map_err(lrc, "bulk OUT", t->desc);
+		return mg_usb_map_err_(lrc, DOM, "bulk OUT", t->desc);
 	if (lrc || actual != (int)sizeof(req)) {
 		abort_out(t, tag);
 		return mg_fail(lrc == LIBUSB_ERROR_TIMEOUT ? MG_ERR_TIMEOUT : MG_ERR_IO, DOM,
@@ -564,7 +527,7 @@ static int read_transfer(mg_transport *t, unsigned timeout_ms)
 		lrc = libusb_bulk_transfer(p->h, p->ep_in, p->rx + have, (int)(p->rx_cap - have), &actual,
 		                           left ? left : 1);
 		if (lrc == LIBUSB_ERROR_NO_DEVICE)
-			return map_err(lrc, "bulk IN", t->desc);
+			return mg_usb_map_err_(lrc, DOM, "bulk IN", t->desc);
 		if (actual > 0)
 			have += (size_t)actual;
 		if (lrc == LIBUSB_ERROR_PIPE) {
@@ -574,7 +537,7 @@ static int read_transfer(mg_transport *t, unsigned timeout_ms)
 			               t->desc, p->ep_in, tag);
 		}
 		if (lrc && lrc != LIBUSB_ERROR_TIMEOUT) {
-			int rc = map_err(lrc, "bulk IN", t->desc);
+			int rc = mg_usb_map_err_(lrc, DOM, "bulk IN", t->desc);
 			abort_in(t, tag);
 			return rc;
 		}
@@ -747,7 +710,7 @@ int mg_usbtmc_transport_read_stb(mg_transport *t, uint8_t *stb)
 	uint8_t b[3];
 	int r = ctrl_in(p, MG_USBTMC_RT_IFACE, MG_USB488_REQ_READ_STATUS_BYTE, p->stb_btag, (uint16_t)p->iface, b, 3);
 	if (r < 3)
-		return r < 0 ? map_err(r, "READ_STATUS_BYTE", t->desc)
+		return r < 0 ? mg_usb_map_err_(r, DOM, "READ_STATUS_BYTE", t->desc)
 		             : mg_fail(MG_ERR_PROTOCOL, DOM, "%s: READ_STATUS_BYTE: %d bytes", t->desc, r);
 	if (b[0] != MG_USBTMC_STATUS_SUCCESS)
 		return mg_fail(MG_ERR_DEVICE, DOM, "%s: READ_STATUS_BYTE: %s", t->desc, mg_usbtmc_status_name(b[0]));
@@ -846,7 +809,7 @@ static int open_at(uint8_t bus, uint8_t addr, mg_transport **out)
 	if (n < 0) {
 		libusb_exit(p->ctx);
 		free(p);
-		return map_err((int)n, "listing devices", "usbtmc");
+		return mg_usb_map_err_((int)n, DOM, "listing devices", "usbtmc");
 	}
 	libusb_device *dev = NULL;
 	for (ssize_t i = 0; i < n; i++)
@@ -874,7 +837,7 @@ static int open_at(uint8_t bus, uint8_t addr, mg_transport **out)
 		lrc = libusb_open(dev, &p->h);
 		if (lrc) {
 			p->h = NULL;
-			rc = map_err(lrc, "open", desc);
+			rc = mg_usb_map_err_(lrc, DOM, "open", desc);
 			if (rc == MG_ERR_DISCONNECTED)
 				rc = mg_fail(MG_ERR_NOT_FOUND, DOM, "%s: the device went away while opening", desc);
 		}
@@ -895,7 +858,7 @@ static int open_at(uint8_t bus, uint8_t addr, mg_transport **out)
 	if (lrc == 1) {
 		lrc = libusb_detach_kernel_driver(p->h, p->iface);
 		if (lrc) {
-			rc = map_err(lrc, "detaching the kernel driver (usbtmc)", desc);
+			rc = mg_usb_map_err_(lrc, DOM, "detaching the kernel driver (usbtmc)", desc);
 			mg_transport_close(t);
 			return rc;
 		}
@@ -904,7 +867,7 @@ static int open_at(uint8_t bus, uint8_t addr, mg_transport **out)
 	}
 	lrc = libusb_claim_interface(p->h, p->iface);
 	if (lrc) {
-		rc = map_err(lrc, "claiming the USBTMC interface", desc);
+		rc = mg_usb_map_err_(lrc, DOM, "claiming the USBTMC interface", desc);
 		mg_transport_close(t);
 		return rc;
 	}
@@ -913,7 +876,7 @@ static int open_at(uint8_t bus, uint8_t addr, mg_transport **out)
 	int r = ctrl_in(p, MG_USBTMC_RT_IFACE, MG_USBTMC_REQ_GET_CAPABILITIES, 0, (uint16_t)p->iface, caps,
 	                sizeof(caps));
 	if (r == LIBUSB_ERROR_NO_DEVICE) {
-		rc = map_err(r, "GET_CAPABILITIES", desc);
+		rc = mg_usb_map_err_(r, DOM, "GET_CAPABILITIES", desc);
 		mg_transport_close(t);
 		return rc == MG_ERR_DISCONNECTED ? mg_fail(MG_ERR_NOT_FOUND, DOM, "%s: gone while opening", desc) : rc;
 	}
