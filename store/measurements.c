@@ -406,6 +406,69 @@ int mg_store_measurements_list(mg_store *st, const char *batch_id, const char *s
 	return e < 0 ? e : n;
 }
 
+/* "2024-05-01" or "2024-05-01T12:00[:00[.000]][Z]": digits where digits go. */
+static int since_check(const char *s)
+{
+	static const char pat[] = "dddd-dd-ddTdd:dd:dd";
+	size_t n = strlen(s);
+	if (n != 10 && n != 16 && n != 19 && !(n > 19 && s[19] == '.') && !(n == 20 && s[19] == 'Z'))
+		goto bad;
+	for (size_t i = 0; i < n && i < 19; i++)
+		if (pat[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != pat[i])
+			goto bad;
+	for (size_t i = 20; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (i == n - 1 && s[i] == 'Z')))
+			goto bad;
+	return MG_OK;
+bad:
+	return mg_fail(MG_ERR_ARG, STORE_DOM, "'%s' is not a date: use YYYY-MM-DD or YYYY-MM-DDThh:mm:ss (UTC)", s);
+}
+
+int mg_store_measurements_scan(mg_store *st, const mg_measurement_filter *f, long long after_id, int limit,
+                               mg_measurement_cb cb, void *userdata)
+{
+	int e;
+	static const mg_measurement_filter none = {0};
+	if (!f)
+		f = &none;
+	if (!st || !cb || limit < 1 || limit > 100000 || after_id < 0)
+		return mg_fail(MG_ERR_ARG, STORE_DOM, "mg_store_measurements_scan: bad arguments");
+	if (f->batch_id && (e = store_id_check("batch id", f->batch_id)) != MG_OK)
+		return e;
+	if (f->sample_id && (e = store_id_check("sample id", f->sample_id)) != MG_OK)
+		return e;
+	if (f->kind && strcmp(f->kind, "xrf") != 0 && strcmp(f->kind, "icp") != 0)
+		return mg_fail(MG_ERR_ARG, STORE_DOM, "measurement kind '%s': xrf or icp", f->kind);
+	if (f->since && (e = since_check(f->since)) != MG_OK)
+		return e;
+	sqlite3_stmt *s = stmt_get(st, S_MEAS_SCAN);
+	if (!s)
+		return MG_ERR_IO;
+	sqlite3_bind_int64(s, 1, after_id);
+	bind_text(s, 2, f->batch_id);
+	bind_text(s, 3, f->sample_id);
+	bind_text(s, 4, f->kind);
+	bind_text(s, 5, f->since);
+	sqlite3_bind_int(s, 6, limit);
+	int n = 0, rc;
+	e = MG_OK;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		mg_measurement m;
+		store_fill_measurement(s, &m, 0);
+		n++;
+		int r = cb(&m, userdata);
+		if (r) {
+			e = r < 0 ? r : MG_OK;
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		e = store_sql_fail(st, rc, "scanning measurements");
+	stmt_put(st, S_MEAS_SCAN, s);
+	return e < 0 ? e : n;
+}
+
 int store_verify_file(mg_store *st, const mg_measurement *m, char got[MG_SHA256_HEX_SIZE], const char **what_out)
 {
 	char *abs = NULL, sha[MG_SHA256_HEX_SIZE] = "";

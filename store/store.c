@@ -244,6 +244,10 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_MEAS_GET_UUID] = "SELECT " MEAS_COLS " FROM measurements m WHERE m.uuid = ?1",
 	[S_MEAS_LIST] = "SELECT " MEAS_COLS " FROM measurements m WHERE (?1 IS NULL OR m.batch_id = ?1) "
 	                "AND (?2 IS NULL OR m.sample_id = ?2) ORDER BY m.id",
+	[S_MEAS_SCAN] = "SELECT " MEAS_COLS " FROM measurements m WHERE m.id > ?1 "
+	                "AND (?2 IS NULL OR m.batch_id = ?2) AND (?3 IS NULL OR m.sample_id = ?3) "
+	                "AND (?4 IS NULL OR m.kind = ?4) AND (?5 IS NULL OR coalesce(m.started_at, m.created_at) >= ?5) "
+	                "ORDER BY m.id LIMIT ?6",
 	[S_MEAS_FIND_UUID_PREFIX] = "SELECT id, uuid FROM measurements WHERE uuid >= ?1 AND uuid < ?1 || '~' "
 	                            "ORDER BY uuid LIMIT 4",
 	[S_RESULT_NEXT_VERSION] = "SELECT coalesce(max(version), 0) + 1 FROM results WHERE measurement_id = ?1",

@@ -275,6 +275,24 @@ int mg_store_samples_list(mg_store *st, const char *batch_id, mg_sample_cb cb, v
 /* batch_id / sample_id NULL: no filter. By id (registration order). */
 int mg_store_measurements_list(mg_store *st, const char *batch_id, const char *sample_id,
                                mg_measurement_cb cb, void *userdata);
+/* A selection of measurements for work that walks the archive page by page
+ * (reprocessing): every field NULL = no filter. */
+typedef struct mg_measurement_filter {
+	const char *batch_id;
+	const char *sample_id;
+	const char *kind;          /* "xrf" or "icp" */
+	const char *since;         /* ISO 8601 date or date-time (UTC): measurements started (or,
+	                              when the start is unknown, registered) at or after it */
+} mg_measurement_filter;
+
+/* Visit at most `limit` (1..100000) measurements matching f whose id is
+ * greater than after_id, by id: keyset paging, so a walk over the whole
+ * archive holds one page at a time, and new measurements registered during
+ * the walk are reached at its end. Same callback rules and return value as
+ * mg_store_measurements_list(). */
+int mg_store_measurements_scan(mg_store *st, const mg_measurement_filter *f, long long after_id, int limit,
+                               mg_measurement_cb cb, void *userdata);
+
 /* Every version, oldest first. */
 int mg_store_results_list(mg_store *st, long long measurement_id, mg_result_cb cb, void *userdata);
 /* kind / name NULL: no filter. */

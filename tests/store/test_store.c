@@ -511,6 +511,26 @@ static void test_records(void)
 	memset(&c, 0, sizeof(c));
 	CHECK(mg_store_measurements_list(st, "L2024-002", "S1", collect_meas, &c) == 0);
 	CHECK(mg_store_measurements_list(st, NULL, NULL, collect_meas, &c) == 6);
+	/* Keyset paging: pages of 4 walk all six in id order; filters apply. */
+	memset(&c, 0, sizeof(c));
+	CHECK(mg_store_measurements_scan(st, NULL, 0, 4, collect_meas, &c) == 4);
+	CHECK(mg_store_measurements_scan(st, NULL, 4, 4, collect_meas, &c) == 2);
+	CHECK(c.n == 6 && strncmp(c.ids[4], "5:", 2) == 0 && strncmp(c.ids[5], "6:S3:", 5) == 0);
+	CHECK(mg_store_measurements_scan(st, NULL, 6, 4, collect_meas, &c) == 0);
+	mg_measurement_filter mf = {.batch_id = "L2024-002"};
+	memset(&c, 0, sizeof(c));
+	CHECK(mg_store_measurements_scan(st, &mf, 0, 100, collect_meas, &c) == 1 && strcmp(c.ids[0], "6:S3:1") == 0);
+	mf = (mg_measurement_filter){.sample_id = "S1", .kind = "xrf"};
+	CHECK(mg_store_measurements_scan(st, &mf, 0, 100, collect_meas, &c) == 4);
+	mf = (mg_measurement_filter){.since = "2000-01-01"};
+	CHECK(mg_store_measurements_scan(st, &mf, 0, 100, collect_meas, &c) == 6);
+	mf.since = "2999-12-31T00:00:00Z";
+	CHECK(mg_store_measurements_scan(st, &mf, 0, 100, collect_meas, &c) == 0);
+	mf.since = "yesterday";
+	CHECK_RC(mg_store_measurements_scan(st, &mf, 0, 100, collect_meas, &c), MG_ERR_ARG);
+	mf = (mg_measurement_filter){.kind = "gamma"};
+	CHECK_RC(mg_store_measurements_scan(st, &mf, 0, 100, collect_meas, &c), MG_ERR_ARG);
+	CHECK_RC(mg_store_measurements_scan(st, NULL, 0, 0, collect_meas, &c), MG_ERR_ARG);
 	int seen = 0;
 	CHECK(mg_store_batches_list(st, stop_after_one, &seen) == 1 && seen == 1);
 	CHECK(mg_store_batches_list(st, nested, &st) == 2);
