@@ -30,7 +30,7 @@ void mg_sample_clear(mg_sample *s)
 }
 
 /* Fill from a row of BATCH_COLS: owned copies, or borrowed column text (copy == 0). */
-static int fill_batch(sqlite3_stmt *s, mg_batch *b, int copy)
+static int fill_batch(db_stmt *s, mg_batch *b, int copy)
 {
 	int err = 0;
 	memset(b, 0, sizeof(*b));
@@ -39,8 +39,8 @@ static int fill_batch(sqlite3_stmt *s, mg_batch *b, int copy)
 	b->operator_name = col_text_as(s, 2, copy, &err);
 	b->notes = col_text_as(s, 3, copy, &err);
 	b->status = col_text_as(s, 4, copy, &err);
-	b->n_samples = sqlite3_column_int64(s, 5);
-	b->n_measurements = sqlite3_column_int64(s, 6);
+	b->n_samples = db_col_int64(s, 5);
+	b->n_measurements = db_col_int64(s, 6);
 	if (err) {
 		mg_batch_clear(b);
 		return mg_fail(MG_ERR_NOMEM, STORE_DOM, "out of memory");
@@ -48,7 +48,7 @@ static int fill_batch(sqlite3_stmt *s, mg_batch *b, int copy)
 	return MG_OK;
 }
 
-static int fill_sample(sqlite3_stmt *s, mg_sample *o, int copy)
+static int fill_sample(db_stmt *s, mg_sample *o, int copy)
 {
 	int err = 0;
 	memset(o, 0, sizeof(*o));
@@ -56,7 +56,7 @@ static int fill_sample(sqlite3_stmt *s, mg_sample *o, int copy)
 	o->batch_id = col_text_as(s, 1, copy, &err);
 	o->created_at = col_text_as(s, 2, copy, &err);
 	o->description = col_text_as(s, 3, copy, &err);
-	o->n_measurements = sqlite3_column_int64(s, 4);
+	o->n_measurements = db_col_int64(s, 4);
 	if (err) {
 		mg_sample_clear(o);
 		return mg_fail(MG_ERR_NOMEM, STORE_DOM, "out of memory");
@@ -75,16 +75,16 @@ int mg_store_batch_ensure(mg_store *st, const char *id, const char *operator_nam
 	snprintf(what, sizeof(what), "registering batch %s", id);
 	if ((e = store_begin(st, what)) != MG_OK)
 		return e;
-	sqlite3_stmt *s = stmt_get(st, S_BATCH_INSERT);
+	db_stmt *s = stmt_get(st, S_BATCH_INSERT);
 	if (!s) {
 		store_rollback(st);
 		return MG_ERR_IO;
 	}
 	bind_text(s, 1, id);
 	bind_text(s, 2, operator_name && *operator_name ? operator_name : NULL);
-	int rc = sqlite3_step(s);
-	int created = rc == SQLITE_DONE && sqlite3_changes(st->db) == 1;
-	e = rc == SQLITE_DONE ? MG_OK : store_sql_fail(st, rc, what);
+	int rc = db_step(s);
+	int created = rc == DB_DONE && db_changes(st->db) == 1;
+	e = rc == DB_DONE ? MG_OK : store_sql_fail(st, what);
 	stmt_put(st, S_BATCH_INSERT, s);
 	if (e == MG_OK && created)
 		e = store_event_json(st, operator_name, "batch.create", "batch", id,
@@ -101,34 +101,34 @@ int mg_store_batch_ensure(mg_store *st, const char *id, const char *operator_nam
 /* Look up one row by a text key into a record (owned). */
 static int get_sample(mg_store *st, const char *id, mg_sample *out)
 {
-	sqlite3_stmt *s = stmt_get(st, S_SAMPLE_GET);
+	db_stmt *s = stmt_get(st, S_SAMPLE_GET);
 	if (!s)
 		return MG_ERR_IO;
 	bind_text(s, 1, id);
-	int rc = sqlite3_step(s), e;
-	if (rc == SQLITE_ROW)
+	int rc = db_step(s), e;
+	if (rc == DB_ROW)
 		e = fill_sample(s, out, 1);
-	else if (rc == SQLITE_DONE)
+	else if (rc == DB_DONE)
 		e = mg_fail(MG_ERR_NOT_FOUND, STORE_DOM, "no sample %s in the store at %s", id, st->dir);
 	else
-		e = store_sql_fail(st, rc, "looking up a sample");
+		e = store_sql_fail(st, "looking up a sample");
 	stmt_put(st, S_SAMPLE_GET, s);
 	return e;
 }
 
 static int get_batch(mg_store *st, const char *id, mg_batch *out)
 {
-	sqlite3_stmt *s = stmt_get(st, S_BATCH_GET);
+	db_stmt *s = stmt_get(st, S_BATCH_GET);
 	if (!s)
 		return MG_ERR_IO;
 	bind_text(s, 1, id);
-	int rc = sqlite3_step(s), e;
-	if (rc == SQLITE_ROW)
+	int rc = db_step(s), e;
+	if (rc == DB_ROW)
 		e = fill_batch(s, out, 1);
-	else if (rc == SQLITE_DONE)
+	else if (rc == DB_DONE)
 		e = mg_fail(MG_ERR_NOT_FOUND, STORE_DOM, "no batch %s in the store at %s", id, st->dir);
 	else
-		e = store_sql_fail(st, rc, "looking up a batch");
+		e = store_sql_fail(st, "looking up a batch");
 	stmt_put(st, S_BATCH_GET, s);
 	return e;
 }
@@ -178,7 +178,7 @@ int mg_store_sample_ensure(mg_store *st, const char *id, const char *batch_id, c
 		return e;
 	}
 	mg_batch_clear(&b);
-	sqlite3_stmt *s = stmt_get(st, S_SAMPLE_INSERT);
+	db_stmt *s = stmt_get(st, S_SAMPLE_INSERT);
 	if (!s) {
 		store_rollback(st);
 		return MG_ERR_IO;
@@ -186,8 +186,8 @@ int mg_store_sample_ensure(mg_store *st, const char *id, const char *batch_id, c
 	bind_text(s, 1, id);
 	bind_text(s, 2, batch_id);
 	bind_text(s, 3, description && *description ? description : NULL);
-	int rc = sqlite3_step(s);
-	e = rc == SQLITE_DONE ? MG_OK : store_sql_fail(st, rc, what);
+	int rc = db_step(s);
+	e = rc == DB_DONE ? MG_OK : store_sql_fail(st, what);
 	stmt_put(st, S_SAMPLE_INSERT, s);
 	if (e == MG_OK)
 		e = store_event_json(st, NULL, "sample.create", "sample", id, json_pack("{s:s}", "batch", batch_id));
@@ -225,23 +225,23 @@ int mg_store_batches_list(mg_store *st, mg_batch_cb cb, void *userdata)
 {
 	if (!st || !cb)
 		return mg_fail(MG_ERR_ARG, STORE_DOM, "mg_store_batches_list: bad arguments");
-	sqlite3_stmt *s = stmt_get(st, S_BATCH_LIST);
+	db_stmt *s = stmt_get(st, S_BATCH_LIST);
 	if (!s)
 		return MG_ERR_IO;
 	int n = 0, rc, e = MG_OK;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s)) == DB_ROW) {
 		mg_batch b;
 		fill_batch(s, &b, 0);
 		n++;
 		int r = cb(&b, userdata);
 		if (r) {
 			e = r < 0 ? r : MG_OK;
-			rc = SQLITE_DONE;
+			rc = DB_DONE;
 			break;
 		}
 	}
-	if (rc != SQLITE_DONE)
-		e = store_sql_fail(st, rc, "listing batches");
+	if (rc != DB_DONE)
+		e = store_sql_fail(st, "listing batches");
 	stmt_put(st, S_BATCH_LIST, s);
 	return e < 0 ? e : n;
 }
@@ -254,26 +254,26 @@ int mg_store_samples_list(mg_store *st, const char *batch_id, mg_sample_cb cb, v
 	if (batch_id && (e = store_id_check("batch id", batch_id)) != MG_OK)
 		return e;
 	enum stmt_id sid = batch_id ? S_SAMPLE_LIST_BATCH : S_SAMPLE_LIST;
-	sqlite3_stmt *s = stmt_get(st, sid);
+	db_stmt *s = stmt_get(st, sid);
 	if (!s)
 		return MG_ERR_IO;
 	if (batch_id)
 		bind_text(s, 1, batch_id);
 	int n = 0, rc;
 	e = MG_OK;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s)) == DB_ROW) {
 		mg_sample o;
 		fill_sample(s, &o, 0);
 		n++;
 		int r = cb(&o, userdata);
 		if (r) {
 			e = r < 0 ? r : MG_OK;
-			rc = SQLITE_DONE;
+			rc = DB_DONE;
 			break;
 		}
 	}
-	if (rc != SQLITE_DONE)
-		e = store_sql_fail(st, rc, "listing samples");
+	if (rc != DB_DONE)
+		e = store_sql_fail(st, "listing samples");
 	stmt_put(st, sid, s);
 	return e < 0 ? e : n;
 }

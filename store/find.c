@@ -112,17 +112,17 @@ int mg_store_find(mg_store *st, const char *query, mg_found *out)
 			char lower[MG_UUID_SIZE];
 			for (size_t i = 0; i <= len; i++)
 				lower[i] = (char)tolower((unsigned char)q[i]);
-			sqlite3_stmt *s = stmt_get(st, S_MEAS_FIND_UUID_PREFIX);
+			db_stmt *s = stmt_get(st, S_MEAS_FIND_UUID_PREFIX);
 			if (!s) {
 				e = MG_ERR_IO;
 			} else {
 				int rc;
 				bind_text(s, 1, lower);
-				while (e == MG_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
-					e = add_match(m, &n, MG_FOUND_MEASUREMENT, (const char *)sqlite3_column_text(s, 1),
-					              sqlite3_column_int64(s, 0));
-				if (e == MG_OK && rc != SQLITE_DONE)
-					e = store_sql_fail(st, rc, "looking up a measurement");
+				while (e == MG_OK && (rc = db_step(s)) == DB_ROW)
+					e = add_match(m, &n, MG_FOUND_MEASUREMENT, db_col_text(s, 1),
+					              db_col_int64(s, 0));
+				if (e == MG_OK && rc != DB_DONE)
+					e = store_sql_fail(st, "looking up a measurement");
 				stmt_put(st, S_MEAS_FIND_UUID_PREFIX, s);
 			}
 		}
@@ -186,35 +186,44 @@ static int check_measurement(const mg_measurement *m, void *ud)
 	return 0;
 }
 
+/* SQLite's own checks of its file; PostgreSQL enforces keys itself and has
+ * no equivalent to run here. Each problem found is reported. */
+static int check_sqlite(mg_store *st, check_ctx *c)
+{
+	db_stmt *s = store_prepare(st, "PRAGMA integrity_check", "checking the database");
+	if (!s)
+		return MG_ERR_IO;
+	int rc;
+	while ((rc = db_step(s)) == DB_ROW) {
+		const char *t = db_col_text(s, 0);
+		if (t && strcmp(t, "ok") != 0)
+			report(c, "integrity", 0, t);
+	}
+	db_finalize(s);
+	if (rc != DB_DONE)
+		return store_sql_fail(st, "checking the database");
+	if (!(s = store_prepare(st, "PRAGMA foreign_key_check", "checking the database")))
+		return MG_ERR_IO;
+	while ((rc = db_step(s)) == DB_ROW) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "row %lld of table %s refers to a missing row of %s", db_col_int64(s, 1),
+		         db_col_text(s, 0), db_col_text(s, 2));
+		report(c, "foreign_key", 0, msg);
+	}
+	db_finalize(s);
+	if (rc != DB_DONE)
+		return store_sql_fail(st, "checking the database");
+	return MG_OK;
+}
+
 int mg_store_check(mg_store *st, mg_check_cb cb, void *userdata)
 {
 	if (!st)
 		return mg_fail(MG_ERR_ARG, STORE_DOM, "mg_store_check: no store");
 	check_ctx c = {st, cb, userdata, 0};
-	sqlite3_stmt *s = NULL;
-	int rc = sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &s, NULL);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(s, 0);
-		if (t && strcmp(t, "ok") != 0)
-			report(&c, "integrity", 0, t);
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(s);
-	s = NULL;
-	if (rc != SQLITE_DONE)
-		return store_sql_fail(st, rc, "checking the database");
-	rc = sqlite3_prepare_v2(st->db, "PRAGMA foreign_key_check", -1, &s, NULL);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		char msg[256];
-		snprintf(msg, sizeof(msg), "row %lld of table %s refers to a missing row of %s",
-		         (long long)sqlite3_column_int64(s, 1), (const char *)sqlite3_column_text(s, 0),
-		         (const char *)sqlite3_column_text(s, 2));
-		report(&c, "foreign_key", 0, msg);
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return store_sql_fail(st, rc, "checking the database");
+	int e;
+	if (!st->pg && (e = check_sqlite(st, &c)) != MG_OK)
+		return e;
 	int n = mg_store_measurements_list(st, NULL, NULL, check_measurement, &c);
 	if (n < 0)
 		return n;

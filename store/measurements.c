@@ -47,7 +47,7 @@ void mg_measurement_clear(mg_measurement *m)
 	memset(m, 0, sizeof(*m));
 }
 
-int store_fill_measurement(sqlite3_stmt *s, mg_measurement *m, int copy)
+int store_fill_measurement(db_stmt *s, mg_measurement *m, int copy)
 {
 	int err = 0;
 	memset(m, 0, sizeof(*m));
@@ -68,13 +68,13 @@ int store_fill_measurement(sqlite3_stmt *s, mg_measurement *m, int copy)
 	FILL(text3, text3_col)
 	FILL(text4, text4_col)
 #undef FILL
-	m->id = sqlite3_column_int64(s, 0);
-	m->size = sqlite3_column_int64(s, 7);
+	m->id = db_col_int64(s, 0);
+	m->size = db_col_int64(s, 7);
 	m->live_time_s = col_real(s, 14);
 	m->real_time_s = col_real(s, 15);
 	m->total_counts = col_real(s, 16);
-	m->replicate = sqlite3_column_int(s, 19);
-	m->n_results = sqlite3_column_int64(s, 22);
+	m->replicate = (int)db_col_int64(s, 19);
+	m->n_results = db_col_int64(s, 22);
 	if (err) {
 		mg_measurement_clear(m);
 		return mg_fail(MG_ERR_NOMEM, STORE_DOM, "out of memory");
@@ -258,7 +258,7 @@ static int store_measurement_insert(mg_store *st, const mg_new_measurement *in, 
 		return e;
 	}
 	int replicate = in->replicate;
-	sqlite3_stmt *s;
+	db_stmt *s;
 	int rc;
 	if (replicate == 0) {
 		if (!(s = stmt_get(st, S_MEAS_NEXT_REPLICATE))) {
@@ -267,17 +267,39 @@ static int store_measurement_insert(mg_store *st, const mg_new_measurement *in, 
 			return MG_ERR_IO;
 		}
 		bind_text(s, 1, in->sample_id);
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW)
-			replicate = sqlite3_column_int(s, 0);
+		rc = db_step(s);
+		if (rc == DB_ROW)
+			replicate = (int)db_col_int64(s, 0);
 		else
-			e = store_sql_fail(st, rc, what);
+			e = store_sql_fail(st, what);
 		stmt_put(st, S_MEAS_NEXT_REPLICATE, s);
 		if (e != MG_OK) {
 			mg_sample_clear(&smp);
 			store_rollback(st);
 			return e;
 		}
+	}
+	/* UUID and file are unique. Checked here, under the write lock, rather than
+	 * left to the UNIQUE constraints: a refused insert would use up an id on
+	 * PostgreSQL (its sequences do not roll back). */
+	if (!(s = stmt_get(st, S_MEAS_EXISTS))) {
+		mg_sample_clear(&smp);
+		store_rollback(st);
+		return MG_ERR_IO;
+	}
+	bind_text(s, 1, uuid);
+	bind_text(s, 2, rel);
+	rc = db_step(s);
+	if (rc == DB_ROW)
+		e = mg_fail(MG_ERR_EXISTS, STORE_DOM, "%s: already registered (measurement %lld has this %s)", what,
+		            db_col_int64(s, 0), strcmp(db_col_text(s, 1), uuid) == 0 ? "UUID" : "file");
+	else if (rc != DB_DONE)
+		e = store_sql_fail(st, what);
+	stmt_put(st, S_MEAS_EXISTS, s);
+	if (e != MG_OK) {
+		mg_sample_clear(&smp);
+		store_rollback(st);
+		return e;
 	}
 	if (!(s = stmt_get(st, S_MEAS_INSERT))) {
 		mg_sample_clear(&smp);
@@ -290,7 +312,7 @@ static int store_measurement_insert(mg_store *st, const mg_new_measurement *in, 
 	bind_text(s, 4, in->kind);
 	bind_text(s, 5, rel);
 	bind_text(s, 6, sha);
-	sqlite3_bind_int64(s, 7, size);
+	db_bind_int64(s, 7, size);
 	bind_text(s, 8, in->instrument_model);
 	bind_text(s, 9, in->instrument_serial);
 	bind_text(s, 10, in->instrument_firmware);
@@ -302,12 +324,14 @@ static int store_measurement_insert(mg_store *st, const mg_new_measurement *in, 
 	bind_real(s, 16, in->total_counts);
 	bind_text(s, 17, in->operator_name);
 	bind_text(s, 18, in->status);
-	sqlite3_bind_int(s, 19, replicate);
+	db_bind_int64(s, 19, replicate);
 	bind_text(s, 20, in->notes);
-	rc = sqlite3_step(s);
-	e = rc == SQLITE_DONE ? MG_OK : store_sql_fail(st, rc, what);
+	rc = db_step(s);
+	e = rc == DB_DONE ? MG_OK : store_sql_fail(st, what);
 	stmt_put(st, S_MEAS_INSERT, s);
-	long long id = sqlite3_last_insert_rowid(st->db);
+	long long id = 0;
+	if (e == MG_OK)
+		e = store_last_id(st, what, &id);
 	if (e == MG_OK) {
 		json_t *d = json_pack("{s:I,s:s,s:s,s:s,s:s,s:I,s:s,s:i}", "id", (json_int_t)id, "sample", in->sample_id,
 		                      "batch", smp.batch_id, "file", rel, "sha256", sha, "size", (json_int_t)size,
@@ -330,22 +354,22 @@ static int store_measurement_insert(mg_store *st, const mg_new_measurement *in, 
 
 static int get_one(mg_store *st, enum stmt_id sid, long long id, const char *uuid, mg_measurement *out)
 {
-	sqlite3_stmt *s = stmt_get(st, sid);
+	db_stmt *s = stmt_get(st, sid);
 	if (!s)
 		return MG_ERR_IO;
 	if (uuid)
 		bind_text(s, 1, uuid);
 	else
-		sqlite3_bind_int64(s, 1, id);
-	int rc = sqlite3_step(s), e;
-	if (rc == SQLITE_ROW)
+		db_bind_int64(s, 1, id);
+	int rc = db_step(s), e;
+	if (rc == DB_ROW)
 		e = store_fill_measurement(s, out, 1);
-	else if (rc == SQLITE_DONE && uuid)
+	else if (rc == DB_DONE && uuid)
 		e = mg_fail(MG_ERR_NOT_FOUND, STORE_DOM, "no measurement with UUID %s in the store at %s", uuid, st->dir);
-	else if (rc == SQLITE_DONE)
+	else if (rc == DB_DONE)
 		e = mg_fail(MG_ERR_NOT_FOUND, STORE_DOM, "no measurement %lld in the store at %s", id, st->dir);
 	else
-		e = store_sql_fail(st, rc, "looking up a measurement");
+		e = store_sql_fail(st, "looking up a measurement");
 	stmt_put(st, sid, s);
 	return e;
 }
@@ -382,26 +406,26 @@ int mg_store_measurements_list(mg_store *st, const char *batch_id, const char *s
 		return e;
 	if (sample_id && (e = store_id_check("sample id", sample_id)) != MG_OK)
 		return e;
-	sqlite3_stmt *s = stmt_get(st, S_MEAS_LIST);
+	db_stmt *s = stmt_get(st, S_MEAS_LIST);
 	if (!s)
 		return MG_ERR_IO;
 	bind_text(s, 1, batch_id);
 	bind_text(s, 2, sample_id);
 	int n = 0, rc;
 	e = MG_OK;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s)) == DB_ROW) {
 		mg_measurement m;
 		store_fill_measurement(s, &m, 0);
 		n++;
 		int r = cb(&m, userdata);
 		if (r) {
 			e = r < 0 ? r : MG_OK;
-			rc = SQLITE_DONE;
+			rc = DB_DONE;
 			break;
 		}
 	}
-	if (rc != SQLITE_DONE)
-		e = store_sql_fail(st, rc, "listing measurements");
+	if (rc != DB_DONE)
+		e = store_sql_fail(st, "listing measurements");
 	stmt_put(st, S_MEAS_LIST, s);
 	return e < 0 ? e : n;
 }
@@ -441,30 +465,30 @@ int mg_store_measurements_scan(mg_store *st, const mg_measurement_filter *f, lon
 		return mg_fail(MG_ERR_ARG, STORE_DOM, "measurement kind '%s': xrf or icp", f->kind);
 	if (f->since && (e = since_check(f->since)) != MG_OK)
 		return e;
-	sqlite3_stmt *s = stmt_get(st, S_MEAS_SCAN);
+	db_stmt *s = stmt_get(st, S_MEAS_SCAN);
 	if (!s)
 		return MG_ERR_IO;
-	sqlite3_bind_int64(s, 1, after_id);
+	db_bind_int64(s, 1, after_id);
 	bind_text(s, 2, f->batch_id);
 	bind_text(s, 3, f->sample_id);
 	bind_text(s, 4, f->kind);
 	bind_text(s, 5, f->since);
-	sqlite3_bind_int(s, 6, limit);
+	db_bind_int64(s, 6, limit);
 	int n = 0, rc;
 	e = MG_OK;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s)) == DB_ROW) {
 		mg_measurement m;
 		store_fill_measurement(s, &m, 0);
 		n++;
 		int r = cb(&m, userdata);
 		if (r) {
 			e = r < 0 ? r : MG_OK;
-			rc = SQLITE_DONE;
+			rc = DB_DONE;
 			break;
 		}
 	}
-	if (rc != SQLITE_DONE)
-		e = store_sql_fail(st, rc, "scanning measurements");
+	if (rc != DB_DONE)
+		e = store_sql_fail(st, "scanning measurements");
 	stmt_put(st, S_MEAS_SCAN, s);
 	return e < 0 ? e : n;
 }

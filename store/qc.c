@@ -63,11 +63,11 @@ void mg_qc_release_record_clear(mg_qc_release_record *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static void fill_value(sqlite3_stmt *s, mg_qc_value *v)
+static void fill_value(db_stmt *s, mg_qc_value *v)
 {
 	int err = 0;
 	memset(v, 0, sizeof(*v));
-	v->id = sqlite3_column_int64(s, 0);
+	v->id = db_col_int64(s, 0);
 	v->quantity = col_text_as(s, 1, 0, &err);
 	v->target = col_text_as(s, 2, 0, &err);
 	v->standard = col_text_as(s, 3, 0, &err);
@@ -75,7 +75,7 @@ static void fill_value(sqlite3_stmt *s, mg_qc_value *v)
 	v->value = col_real(s, 5);
 	v->unit = col_text_as(s, 6, 0, &err);
 	v->batch_id = col_text_as(s, 7, 0, &err);
-	v->measurement_id = sqlite3_column_int64(s, 8);
+	v->measurement_id = db_col_int64(s, 8);
 	v->measured_at = col_text_as(s, 9, 0, &err);
 	v->operator_name = col_text_as(s, 10, 0, &err);
 	v->created_at = col_text_as(s, 11, 0, &err);
@@ -126,10 +126,13 @@ int mg_store_qc_value_add(mg_store *st, const mg_new_qc_value *v, long long *id_
 	}
 	long long id = 0;
 	if (e == MG_OK) {
-		sqlite3_stmt *s = store_prepare(st, "INSERT INTO qc_values(quantity, target, standard, instrument, value, unit, "
-		                                    "batch_id, measurement_id, measured_at, operator) VALUES(?1, ?2, ?3, "
-		                                    "coalesce(?4, ''), ?5, ?6, ?7, ?8, coalesce(?9, "
-		                                    "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), ?10)", QC_QUERY);
+		char sql[512];
+		snprintf(sql, sizeof(sql),
+		         "INSERT INTO qc_values(quantity, target, standard, instrument, value, unit, batch_id, "
+		         "measurement_id, measured_at, operator) VALUES(?1, ?2, ?3, coalesce(?4, ''), ?5, ?6, ?7, ?8, "
+		         "coalesce(?9, %s), ?10)",
+		         db_now_sql(st->db));
+		db_stmt *s = store_prepare(st, sql, QC_QUERY);
 		if (!s) {
 			e = MG_ERR_IO;
 		} else {
@@ -137,19 +140,20 @@ int mg_store_qc_value_add(mg_store *st, const mg_new_qc_value *v, long long *id_
 			bind_text(s, 2, v->target);
 			bind_text(s, 3, v->standard);
 			bind_text(s, 4, v->instrument);
-			sqlite3_bind_double(s, 5, v->value);
+			db_bind_double(s, 5, v->value);
 			bind_text(s, 6, v->unit);
 			bind_text(s, 7, v->batch_id);
 			if (v->measurement_id > 0)
-				sqlite3_bind_int64(s, 8, v->measurement_id);
+				db_bind_int64(s, 8, v->measurement_id);
 			else
-				sqlite3_bind_null(s, 8);
+				db_bind_null(s, 8);
 			bind_text(s, 9, v->measured_at);
 			bind_text(s, 10, v->operator_name);
-			int rc = sqlite3_step(s);
-			e = rc == SQLITE_DONE ? MG_OK : store_sql_fail(st, rc, what);
-			id = sqlite3_last_insert_rowid(st->db);
-			sqlite3_finalize(s);
+			int rc = db_step(s);
+			e = rc == DB_DONE ? MG_OK : store_sql_fail(st, what);
+			if (e == MG_OK)
+				e = store_last_id(st, what, &id);
+			db_finalize(s);
 		}
 	}
 	if (e == MG_OK) {
@@ -171,7 +175,7 @@ int mg_store_qc_values_list(mg_store *st, const char *quantity, const char *targ
 {
 	if (!st || !cb)
 		return mg_fail(MG_ERR_ARG, STORE_DOM, "mg_store_qc_values_list: bad arguments");
-	sqlite3_stmt *s = store_prepare(st, "SELECT " QC_VALUE_COLS " FROM qc_values WHERE (?1 IS NULL OR quantity = ?1) "
+	db_stmt *s = store_prepare(st, "SELECT " QC_VALUE_COLS " FROM qc_values WHERE (?1 IS NULL OR quantity = ?1) "
 	                                    "AND (?2 IS NULL OR target = ?2) AND (?3 IS NULL OR instrument = ?3) "
 	                                    "AND (?4 IS NULL OR batch_id = ?4) ORDER BY measured_at, id", QC_QUERY);
 	if (!s)
@@ -181,34 +185,34 @@ int mg_store_qc_values_list(mg_store *st, const char *quantity, const char *targ
 	bind_text(s, 3, instrument);
 	bind_text(s, 4, batch_id);
 	int n = 0, rc, e = MG_OK;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s)) == DB_ROW) {
 		mg_qc_value v;
 		fill_value(s, &v);
 		n++;
 		int x = cb(&v, userdata);
 		if (x) {
 			e = x < 0 ? x : MG_OK;
-			rc = SQLITE_DONE;
+			rc = DB_DONE;
 			break;
 		}
 	}
-	if (rc != SQLITE_DONE)
-		e = store_sql_fail(st, rc, "listing QC values");
-	sqlite3_finalize(s);
+	if (rc != DB_DONE)
+		e = store_sql_fail(st, "listing QC values");
+	db_finalize(s);
 	return e < 0 ? e : n;
 }
 
 static int max_id(mg_store *st, const char *sql, long long *out)
 {
-	sqlite3_stmt *s = store_prepare(st, sql, QC_QUERY);
+	db_stmt *s = store_prepare(st, sql, QC_QUERY);
 	if (!s)
 		return MG_ERR_IO;
-	int rc = sqlite3_step(s), e = MG_OK;
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(s, 0);
+	int rc = db_step(s), e = MG_OK;
+	if (rc == DB_ROW)
+		*out = db_col_int64(s, 0);
 	else
-		e = store_sql_fail(st, rc, "reading the QC watermark");
-	sqlite3_finalize(s);
+		e = store_sql_fail(st, "reading the QC watermark");
+	db_finalize(s);
 	return e;
 }
 
@@ -223,15 +227,15 @@ int mg_store_qc_watermark(mg_store *st, mg_qc_watermark *out)
 	return e;
 }
 
-static int fill_release(sqlite3_stmt *s, mg_qc_release_record *r)
+static int fill_release(db_stmt *s, mg_qc_release_record *r)
 {
 	int err = 0;
 	memset(r, 0, sizeof(*r));
-	r->id = sqlite3_column_int64(s, 0);
+	r->id = db_col_int64(s, 0);
 	r->batch_id = col_text(s, 1, &err);
 	r->released_by = col_text(s, 2, &err);
 	r->qc_state = col_text(s, 3, &err);
-	r->override_id = sqlite3_column_int64(s, 4);
+	r->override_id = db_col_int64(s, 4);
 	r->details_json = col_text(s, 5, &err);
 	r->at = col_text(s, 6, &err);
 	r->override_by = col_text(s, 7, &err);
@@ -251,19 +255,19 @@ int mg_store_qc_release_get(mg_store *st, const char *batch_id, mg_qc_release_re
 	memset(out, 0, sizeof(*out));
 	if ((e = store_id_check("batch id", batch_id)) != MG_OK)
 		return e;
-	sqlite3_stmt *s = store_prepare(st, "SELECT " RELEASE_COLS " FROM qc_releases r LEFT JOIN qc_overrides o "
+	db_stmt *s = store_prepare(st, "SELECT " RELEASE_COLS " FROM qc_releases r LEFT JOIN qc_overrides o "
 	                                    "ON o.id = r.override_id WHERE r.batch_id = ?1", QC_QUERY);
 	if (!s)
 		return MG_ERR_IO;
 	bind_text(s, 1, batch_id);
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	int rc = db_step(s);
+	if (rc == DB_ROW)
 		e = fill_release(s, out);
-	else if (rc == SQLITE_DONE)
+	else if (rc == DB_DONE)
 		e = mg_fail(MG_ERR_NOT_FOUND, STORE_DOM, "batch %s is not released", batch_id);
 	else
-		e = store_sql_fail(st, rc, "looking up a release");
-	sqlite3_finalize(s);
+		e = store_sql_fail(st, "looking up a release");
+	db_finalize(s);
 	return e;
 }
 
@@ -328,7 +332,7 @@ int mg_store_qc_release_add(mg_store *st, const char *batch_id, const char *rele
 	}
 	long long oid = 0, rid = 0;
 	if (e == MG_OK && override_by) {
-		sqlite3_stmt *s = store_prepare(st, "INSERT INTO qc_overrides(batch_id, override_by, reason, violations) "
+		db_stmt *s = store_prepare(st, "INSERT INTO qc_overrides(batch_id, override_by, reason, violations) "
 		                                    "VALUES(?1, ?2, ?3, ?4)", QC_QUERY);
 		if (!s) {
 			e = MG_ERR_IO;
@@ -337,10 +341,11 @@ int mg_store_qc_release_add(mg_store *st, const char *batch_id, const char *rele
 			bind_text(s, 2, override_by);
 			bind_text(s, 3, reason);
 			bind_text(s, 4, violations_json);
-			int rc = sqlite3_step(s);
-			e = rc == SQLITE_DONE ? MG_OK : store_sql_fail(st, rc, what);
-			oid = sqlite3_last_insert_rowid(st->db);
-			sqlite3_finalize(s);
+			int rc = db_step(s);
+			e = rc == DB_DONE ? MG_OK : store_sql_fail(st, what);
+			if (e == MG_OK)
+				e = store_last_id(st, what, &oid);
+			db_finalize(s);
 		}
 		if (e == MG_OK) {
 			json_t *viol = json_loads(violations_json, JSON_DECODE_ANY, NULL);
@@ -350,7 +355,7 @@ int mg_store_qc_release_add(mg_store *st, const char *batch_id, const char *rele
 		}
 	}
 	if (e == MG_OK) {
-		sqlite3_stmt *s = store_prepare(st, "INSERT INTO qc_releases(batch_id, released_by, qc_state, override_id, "
+		db_stmt *s = store_prepare(st, "INSERT INTO qc_releases(batch_id, released_by, qc_state, override_id, "
 		                                    "details) VALUES(?1, ?2, ?3, ?4, ?5)", QC_QUERY);
 		if (!s) {
 			e = MG_ERR_IO;
@@ -359,14 +364,15 @@ int mg_store_qc_release_add(mg_store *st, const char *batch_id, const char *rele
 			bind_text(s, 2, by);
 			bind_text(s, 3, override_by ? "override" : "pass");
 			if (oid > 0)
-				sqlite3_bind_int64(s, 4, oid);
+				db_bind_int64(s, 4, oid);
 			else
-				sqlite3_bind_null(s, 4);
+				db_bind_null(s, 4);
 			bind_text(s, 5, details_json);
-			int rc = sqlite3_step(s);
-			e = rc == SQLITE_DONE ? MG_OK : store_sql_fail(st, rc, what);
-			rid = sqlite3_last_insert_rowid(st->db);
-			sqlite3_finalize(s);
+			int rc = db_step(s);
+			e = rc == DB_DONE ? MG_OK : store_sql_fail(st, what);
+			if (e == MG_OK)
+				e = store_last_id(st, what, &rid);
+			db_finalize(s);
 		}
 		if (e == MG_OK)
 			e = store_event_json(st, by, "qc.release", "batch", batch_id,
@@ -385,16 +391,16 @@ int mg_store_qc_overrides_list(mg_store *st, const char *batch_id, mg_qc_overrid
 {
 	if (!st || !cb)
 		return mg_fail(MG_ERR_ARG, STORE_DOM, "mg_store_qc_overrides_list: bad arguments");
-	sqlite3_stmt *s = store_prepare(st, "SELECT " OVERRIDE_COLS " FROM qc_overrides WHERE (?1 IS NULL OR batch_id = ?1) "
+	db_stmt *s = store_prepare(st, "SELECT " OVERRIDE_COLS " FROM qc_overrides WHERE (?1 IS NULL OR batch_id = ?1) "
 	                                    "ORDER BY id", QC_QUERY);
 	if (!s)
 		return MG_ERR_IO;
 	bind_text(s, 1, batch_id);
 	int n = 0, rc, e = MG_OK;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s)) == DB_ROW) {
 		int err = 0;
 		mg_qc_override o = {
-			.id = sqlite3_column_int64(s, 0),
+			.id = db_col_int64(s, 0),
 			.batch_id = col_text_as(s, 1, 0, &err),
 			.override_by = col_text_as(s, 2, 0, &err),
 			.reason = col_text_as(s, 3, 0, &err),
@@ -405,12 +411,12 @@ int mg_store_qc_overrides_list(mg_store *st, const char *batch_id, mg_qc_overrid
 		int x = cb(&o, userdata);
 		if (x) {
 			e = x < 0 ? x : MG_OK;
-			rc = SQLITE_DONE;
+			rc = DB_DONE;
 			break;
 		}
 	}
-	if (rc != SQLITE_DONE)
-		e = store_sql_fail(st, rc, "listing QC overrides");
-	sqlite3_finalize(s);
+	if (rc != DB_DONE)
+		e = store_sql_fail(st, "listing QC overrides");
+	db_finalize(s);
 	return e < 0 ? e : n;
 }

@@ -36,14 +36,14 @@ void mg_calibration_clear(mg_calibration *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static int fill_result(sqlite3_stmt *s, mg_result *r, int copy)
+static int fill_result(db_stmt *s, mg_result *r, int copy)
 {
 	int err = 0;
 	memset(r, 0, sizeof(*r));
-	r->id = sqlite3_column_int64(s, 0);
-	r->measurement_id = sqlite3_column_int64(s, 1);
-	r->version = sqlite3_column_int(s, 2);
-	r->calibration_id = sqlite3_column_int64(s, 3); /* NULL reads as 0 */
+	r->id = db_col_int64(s, 0);
+	r->measurement_id = db_col_int64(s, 1);
+	r->version = (int)db_col_int64(s, 2);
+	r->calibration_id = db_col_int64(s, 3); /* NULL reads as 0 */
 	r->software_version = col_text_as(s, 4, copy, &err);
 	r->created_at = col_text_as(s, 5, copy, &err);
 	r->payload_json = col_text_as(s, 6, copy, &err);
@@ -54,14 +54,14 @@ static int fill_result(sqlite3_stmt *s, mg_result *r, int copy)
 	return MG_OK;
 }
 
-static int fill_cal(sqlite3_stmt *s, mg_calibration *c, int copy)
+static int fill_cal(db_stmt *s, mg_calibration *c, int copy)
 {
 	int err = 0;
 	memset(c, 0, sizeof(*c));
-	c->id = sqlite3_column_int64(s, 0);
+	c->id = db_col_int64(s, 0);
 	c->kind = col_text_as(s, 1, copy, &err);
 	c->name = col_text_as(s, 2, copy, &err);
-	c->version = sqlite3_column_int(s, 3);
+	c->version = (int)db_col_int64(s, 3);
 	c->created_at = col_text_as(s, 4, copy, &err);
 	c->operator_name = col_text_as(s, 5, copy, &err);
 	c->software_version = col_text_as(s, 6, copy, &err);
@@ -78,20 +78,20 @@ static int fill_cal(sqlite3_stmt *s, mg_calibration *c, int copy)
 static int next_version(mg_store *st, enum stmt_id sid, long long key, const char *k1, const char *k2,
                         const char *what, int *v)
 {
-	sqlite3_stmt *s = stmt_get(st, sid);
+	db_stmt *s = stmt_get(st, sid);
 	if (!s)
 		return MG_ERR_IO;
 	if (k1) {
 		bind_text(s, 1, k1);
 		bind_text(s, 2, k2);
 	} else {
-		sqlite3_bind_int64(s, 1, key);
+		db_bind_int64(s, 1, key);
 	}
-	int rc = sqlite3_step(s), e = MG_OK;
-	if (rc == SQLITE_ROW)
-		*v = sqlite3_column_int(s, 0);
+	int rc = db_step(s), e = MG_OK;
+	if (rc == DB_ROW)
+		*v = (int)db_col_int64(s, 0);
 	else
-		e = store_sql_fail(st, rc, what);
+		e = store_sql_fail(st, what);
 	stmt_put(st, sid, s);
 	return e;
 }
@@ -131,21 +131,22 @@ int mg_store_result_add(mg_store *st, long long measurement_id, long long calibr
 		e = next_version(st, S_RESULT_NEXT_VERSION, measurement_id, NULL, NULL, what, &version);
 	long long id = 0;
 	if (e == MG_OK) {
-		sqlite3_stmt *s = stmt_get(st, S_RESULT_INSERT);
+		db_stmt *s = stmt_get(st, S_RESULT_INSERT);
 		if (!s) {
 			e = MG_ERR_IO;
 		} else {
-			sqlite3_bind_int64(s, 1, measurement_id);
-			sqlite3_bind_int(s, 2, version);
+			db_bind_int64(s, 1, measurement_id);
+			db_bind_int64(s, 2, version);
 			if (calibration_id > 0)
-				sqlite3_bind_int64(s, 3, calibration_id);
+				db_bind_int64(s, 3, calibration_id);
 			else
-				sqlite3_bind_null(s, 3);
+				db_bind_null(s, 3);
 			bind_text(s, 4, software_version);
 			bind_text(s, 5, payload_json);
-			int rc = sqlite3_step(s);
-			e = rc == SQLITE_DONE ? MG_OK : store_sql_fail(st, rc, what);
-			id = sqlite3_last_insert_rowid(st->db);
+			int rc = db_step(s);
+			e = rc == DB_DONE ? MG_OK : store_sql_fail(st, what);
+			if (e == MG_OK)
+				e = store_last_id(st, what, &id);
 			stmt_put(st, S_RESULT_INSERT, s);
 		}
 	}
@@ -174,22 +175,22 @@ int mg_store_result_get(mg_store *st, long long measurement_id, int version, mg_
 		return mg_fail(MG_ERR_ARG, STORE_DOM, "mg_store_result_get: bad arguments");
 	memset(out, 0, sizeof(*out));
 	enum stmt_id sid = version ? S_RESULT_GET : S_RESULT_LATEST;
-	sqlite3_stmt *s = stmt_get(st, sid);
+	db_stmt *s = stmt_get(st, sid);
 	if (!s)
 		return MG_ERR_IO;
-	sqlite3_bind_int64(s, 1, measurement_id);
+	db_bind_int64(s, 1, measurement_id);
 	if (version)
-		sqlite3_bind_int(s, 2, version);
-	int rc = sqlite3_step(s), e;
-	if (rc == SQLITE_ROW)
+		db_bind_int64(s, 2, version);
+	int rc = db_step(s), e;
+	if (rc == DB_ROW)
 		e = fill_result(s, out, 1);
-	else if (rc == SQLITE_DONE && version)
+	else if (rc == DB_DONE && version)
 		e = mg_fail(MG_ERR_NOT_FOUND, STORE_DOM, "measurement %lld has no result version %d", measurement_id,
 		            version);
-	else if (rc == SQLITE_DONE)
+	else if (rc == DB_DONE)
 		e = mg_fail(MG_ERR_NOT_FOUND, STORE_DOM, "measurement %lld has no result", measurement_id);
 	else
-		e = store_sql_fail(st, rc, "looking up a result");
+		e = store_sql_fail(st, "looking up a result");
 	stmt_put(st, sid, s);
 	return e;
 }
@@ -198,24 +199,24 @@ int mg_store_results_list(mg_store *st, long long measurement_id, mg_result_cb c
 {
 	if (!st || !cb)
 		return mg_fail(MG_ERR_ARG, STORE_DOM, "mg_store_results_list: bad arguments");
-	sqlite3_stmt *s = stmt_get(st, S_RESULT_LIST);
+	db_stmt *s = stmt_get(st, S_RESULT_LIST);
 	if (!s)
 		return MG_ERR_IO;
-	sqlite3_bind_int64(s, 1, measurement_id);
+	db_bind_int64(s, 1, measurement_id);
 	int n = 0, rc, e = MG_OK;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s)) == DB_ROW) {
 		mg_result r;
 		fill_result(s, &r, 0);
 		n++;
 		int x = cb(&r, userdata);
 		if (x) {
 			e = x < 0 ? x : MG_OK;
-			rc = SQLITE_DONE;
+			rc = DB_DONE;
 			break;
 		}
 	}
-	if (rc != SQLITE_DONE)
-		e = store_sql_fail(st, rc, "listing results");
+	if (rc != DB_DONE)
+		e = store_sql_fail(st, "listing results");
 	stmt_put(st, S_RESULT_LIST, s);
 	return e < 0 ? e : n;
 }
@@ -238,20 +239,21 @@ int mg_store_calibration_add(mg_store *st, const mg_new_calibration *c, int *ver
 	long long id = 0;
 	e = next_version(st, S_CAL_NEXT_VERSION, 0, c->kind, c->name, what, &version);
 	if (e == MG_OK) {
-		sqlite3_stmt *s = stmt_get(st, S_CAL_INSERT);
+		db_stmt *s = stmt_get(st, S_CAL_INSERT);
 		if (!s) {
 			e = MG_ERR_IO;
 		} else {
 			bind_text(s, 1, c->kind);
 			bind_text(s, 2, c->name);
-			sqlite3_bind_int(s, 3, version);
+			db_bind_int64(s, 3, version);
 			bind_text(s, 4, c->operator_name);
 			bind_text(s, 5, software);
 			bind_text(s, 6, c->provenance_json);
 			bind_text(s, 7, c->payload_json);
-			int rc = sqlite3_step(s);
-			e = rc == SQLITE_DONE ? MG_OK : store_sql_fail(st, rc, what);
-			id = sqlite3_last_insert_rowid(st->db);
+			int rc = db_step(s);
+			e = rc == DB_DONE ? MG_OK : store_sql_fail(st, what);
+			if (e == MG_OK)
+				e = store_last_id(st, what, &id);
 			stmt_put(st, S_CAL_INSERT, s);
 		}
 	}
@@ -275,17 +277,17 @@ int mg_store_calibration_get(mg_store *st, long long id, mg_calibration *out)
 	if (!st || !out)
 		return mg_fail(MG_ERR_ARG, STORE_DOM, "mg_store_calibration_get: bad arguments");
 	memset(out, 0, sizeof(*out));
-	sqlite3_stmt *s = stmt_get(st, S_CAL_GET);
+	db_stmt *s = stmt_get(st, S_CAL_GET);
 	if (!s)
 		return MG_ERR_IO;
-	sqlite3_bind_int64(s, 1, id);
-	int rc = sqlite3_step(s), e;
-	if (rc == SQLITE_ROW)
+	db_bind_int64(s, 1, id);
+	int rc = db_step(s), e;
+	if (rc == DB_ROW)
 		e = fill_cal(s, out, 1);
-	else if (rc == SQLITE_DONE)
+	else if (rc == DB_DONE)
 		e = mg_fail(MG_ERR_NOT_FOUND, STORE_DOM, "no calibration %lld", id);
 	else
-		e = store_sql_fail(st, rc, "looking up a calibration");
+		e = store_sql_fail(st, "looking up a calibration");
 	stmt_put(st, S_CAL_GET, s);
 	return e;
 }
@@ -299,22 +301,22 @@ int mg_store_calibration_find(mg_store *st, const char *kind, const char *name, 
 	if ((e = cal_kind_check(kind)) != MG_OK || (e = store_id_check("calibration name", name)) != MG_OK)
 		return e;
 	enum stmt_id sid = version ? S_CAL_FIND : S_CAL_LATEST;
-	sqlite3_stmt *s = stmt_get(st, sid);
+	db_stmt *s = stmt_get(st, sid);
 	if (!s)
 		return MG_ERR_IO;
 	bind_text(s, 1, kind);
 	bind_text(s, 2, name);
 	if (version)
-		sqlite3_bind_int(s, 3, version);
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+		db_bind_int64(s, 3, version);
+	int rc = db_step(s);
+	if (rc == DB_ROW)
 		e = fill_cal(s, out, 1);
-	else if (rc == SQLITE_DONE && version)
+	else if (rc == DB_DONE && version)
 		e = mg_fail(MG_ERR_NOT_FOUND, STORE_DOM, "no %s calibration %s version %d", kind, name, version);
-	else if (rc == SQLITE_DONE)
+	else if (rc == DB_DONE)
 		e = mg_fail(MG_ERR_NOT_FOUND, STORE_DOM, "no %s calibration %s", kind, name);
 	else
-		e = store_sql_fail(st, rc, "looking up a calibration");
+		e = store_sql_fail(st, "looking up a calibration");
 	stmt_put(st, sid, s);
 	return e;
 }
@@ -324,25 +326,25 @@ int mg_store_calibrations_list(mg_store *st, const char *kind, const char *name,
 {
 	if (!st || !cb)
 		return mg_fail(MG_ERR_ARG, STORE_DOM, "mg_store_calibrations_list: bad arguments");
-	sqlite3_stmt *s = stmt_get(st, S_CAL_LIST);
+	db_stmt *s = stmt_get(st, S_CAL_LIST);
 	if (!s)
 		return MG_ERR_IO;
 	bind_text(s, 1, kind);
 	bind_text(s, 2, name);
 	int n = 0, rc, e = MG_OK;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s)) == DB_ROW) {
 		mg_calibration c;
 		fill_cal(s, &c, 0);
 		n++;
 		int x = cb(&c, userdata);
 		if (x) {
 			e = x < 0 ? x : MG_OK;
-			rc = SQLITE_DONE;
+			rc = DB_DONE;
 			break;
 		}
 	}
-	if (rc != SQLITE_DONE)
-		e = store_sql_fail(st, rc, "listing calibrations");
+	if (rc != DB_DONE)
+		e = store_sql_fail(st, "listing calibrations");
 	stmt_put(st, S_CAL_LIST, s);
 	return e < 0 ? e : n;
 }

@@ -1,17 +1,16 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The store handle: the data directory, opening SQLite with the settings the
- * store relies on (WAL, foreign keys, busy timeout, synchronous=FULL), schema
- * migrations, the statement cache, transactions and error mapping. */
+/* The store handle: the data directory, choosing the database (SQLite in the
+ * data directory, or PostgreSQL), opening SQLite with the settings the store
+ * relies on (WAL, foreign keys, busy timeout, synchronous=FULL), schema
+ * migrations, the statement cache, transactions and errors. */
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
+#include <strings.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "store_internal.h"
@@ -119,92 +118,14 @@ int store_make_dirs(const char *path)
 
 /* ---- errors ------------------------------------------------------------ */
 
-/* Why a write failed for lack of room, if it did: the system error SQLite
- * saw, else errno as the failing call left it, else the process file-size
- * limit reached by the database or its log, else a full file system.
- * Writes the reason into why and returns 1, or returns 0. */
-static int lack_of_room(mg_store *st, int sys, int err, char *why, size_t cap)
+int store_sql_fail(mg_store *st, const char *what)
 {
-	int codes[2] = {sys, err};
-	for (int i = 0; i < 2; i++)
-		if (codes[i] == ENOSPC || codes[i] == EFBIG || codes[i] == EDQUOT) {
-			snprintf(why, cap, "%s", strerror(codes[i]));
-			return 1;
-		}
-	if (!st || !st->dir)
-		return 0;
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
-		static const char *const files[] = {STORE_DB_NAME, STORE_DB_NAME "-wal"};
-		for (int i = 0; i < 2; i++) {
-			char path[PATH_MAX];
-			struct stat sb;
-			snprintf(path, sizeof(path), "%s/%s", st->dir, files[i]);
-			if (stat(path, &sb) == 0 && (unsigned long long)sb.st_size + 65536 >= (unsigned long long)rl.rlim_cur) {
-				snprintf(why, cap, "%s reached the process file size limit (%llu bytes)", files[i],
-				         (unsigned long long)rl.rlim_cur);
-				return 1;
-			}
-		}
-	}
-	struct statvfs vfs;
-	if (statvfs(st->dir, &vfs) == 0 && (unsigned long long)vfs.f_bavail * vfs.f_frsize < 65536) {
-		snprintf(why, cap, "the file system is full");
-		return 1;
-	}
-	return 0;
+	return db_fail(st->db, what);
 }
 
-int store_sql_fail(mg_store *st, int rc, const char *what)
+int store_last_id(mg_store *st, const char *what, long long *id)
 {
-	int err = errno; /* as the failing system call left it, before anything else runs */
-	const char *msg = st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc);
-	int sys = st && st->db ? sqlite3_system_errno(st->db) : 0;
-	const char *dir = st && st->dir ? st->dir : "?";
-	char why[256];
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return mg_fail(MG_ERR_BUSY, STORE_DOM,
-		               "%s: the database %s/" STORE_DB_NAME " is locked by another process "
-		               "(waited %d ms): %s",
-		               what, dir, st ? st->busy_ms : 0, msg);
-	case SQLITE_FULL:
-		if (!lack_of_room(st, sys, err, why, sizeof(why)))
-			snprintf(why, sizeof(why), "%s", msg);
-		return mg_fail(MG_ERR_NOSPACE, STORE_DOM, "%s: no room to write the database in %s: %s; nothing "
-		               "was changed", what, dir, why);
-	case SQLITE_IOERR:
-		if (lack_of_room(st, sys, err, why, sizeof(why)))
-			return mg_fail(MG_ERR_NOSPACE, STORE_DOM,
-			               "%s: no room to write the database in %s: %s; nothing was changed", what, dir,
-			               why);
-		return mg_fail(MG_ERR_IO, STORE_DOM, "%s: I/O error on the database in %s: %s (SQLite code %d)%s%s",
-		               what, dir, msg, rc, sys ? ": " : "", sys ? strerror(sys) : "");
-	case SQLITE_READONLY:
-		return mg_fail(MG_ERR_IO, STORE_DOM,
-		               "%s: the database %s/" STORE_DB_NAME " is read-only (permissions, or opened "
-		               "read-only): %s",
-		               what, dir, msg);
-	case SQLITE_CONSTRAINT:
-		if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-			return mg_fail(MG_ERR_EXISTS, STORE_DOM, "%s: already registered (%s)", what, msg);
-		if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
-			return mg_fail(MG_ERR_NOT_FOUND, STORE_DOM, "%s: refers to a record that does not exist (%s)",
-			               what, msg);
-		return mg_fail(MG_ERR_ARG, STORE_DOM, "%s: refused by the database: %s", what, msg);
-	case SQLITE_NOMEM:
-		return mg_fail(MG_ERR_NOMEM, STORE_DOM, "%s: out of memory", what);
-	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB:
-		return mg_fail(MG_ERR_FORMAT, STORE_DOM, "%s: %s/" STORE_DB_NAME " is damaged or not a database: %s",
-		               what, dir, msg);
-	case SQLITE_CANTOPEN:
-		return mg_fail(MG_ERR_IO, STORE_DOM, "%s: cannot open the database in %s: %s%s%s", what, dir, msg,
-		               sys ? ": " : "", sys ? strerror(sys) : "");
-	default:
-		return mg_fail(MG_ERR_IO, STORE_DOM, "%s: database error: %s", what, msg);
-	}
+	return db_last_id(st->db, id) == DB_OK ? MG_OK : store_sql_fail(st, what);
 }
 
 /* ---- statements ---------------------------------------------------------- */
@@ -240,6 +161,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
 	                  "?19, ?20)",
 	[S_MEAS_NEXT_REPLICATE] = "SELECT coalesce(max(replicate), 0) + 1 FROM measurements WHERE sample_id = ?1",
+	[S_MEAS_EXISTS] = "SELECT id, uuid FROM measurements WHERE uuid = ?1 OR file = ?2 LIMIT 1",
 	[S_MEAS_GET] = "SELECT " MEAS_COLS " FROM measurements m WHERE m.id = ?1",
 	[S_MEAS_GET_UUID] = "SELECT " MEAS_COLS " FROM measurements m WHERE m.uuid = ?1",
 	[S_MEAS_LIST] = "SELECT " MEAS_COLS " FROM measurements m WHERE (?1 IS NULL OR m.batch_id = ?1) "
@@ -270,81 +192,66 @@ static const char *const stmt_sql[S_COUNT] = {
 	                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 };
 
-sqlite3_stmt *stmt_get(mg_store *st, enum stmt_id id)
+db_stmt *stmt_get(mg_store *st, enum stmt_id id)
 {
-	sqlite3_stmt *s = NULL;
 	if (st->stmt[id] && !st->stmt_busy[id]) {
 		st->stmt_busy[id] = 1;
 		return st->stmt[id];
 	}
-	int rc = sqlite3_prepare_v3(st->db, stmt_sql[id], -1, st->stmt[id] ? 0 : SQLITE_PREPARE_PERSISTENT, &s,
-	                            NULL);
-	if (rc != SQLITE_OK) {
-		store_sql_fail(st, rc, "preparing a query");
-		sqlite3_finalize(s);
-		return NULL;
-	}
-	if (!st->stmt[id]) {
+	db_stmt *s = db_prepare(st->db, stmt_sql[id], !st->stmt[id], "preparing a query");
+	if (s && !st->stmt[id]) {
 		st->stmt[id] = s;
 		st->stmt_busy[id] = 1;
 	}
 	return s;
 }
 
-void stmt_put(mg_store *st, enum stmt_id id, sqlite3_stmt *s)
+void stmt_put(mg_store *st, enum stmt_id id, db_stmt *s)
 {
 	if (!s)
 		return;
 	if (s == st->stmt[id]) {
-		sqlite3_reset(s);
-		sqlite3_clear_bindings(s);
+		db_reset(s);
 		st->stmt_busy[id] = 0;
 	} else {
-		sqlite3_finalize(s);
+		db_finalize(s);
 	}
 }
 
-int bind_text(sqlite3_stmt *s, int i, const char *v)
+int bind_text(db_stmt *s, int i, const char *v)
 {
-	return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i);
+	return db_bind_text(s, i, v);
 }
 
-int bind_real(sqlite3_stmt *s, int i, double v)
+int bind_real(db_stmt *s, int i, double v)
 {
-	return isfinite(v) ? sqlite3_bind_double(s, i, v) : sqlite3_bind_null(s, i);
+	return db_bind_double(s, i, v);
 }
 
-char *col_text(sqlite3_stmt *s, int i, int *err)
+char *col_text(db_stmt *s, int i, int *err)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
+	const char *t = db_col_text(s, i);
 	if (!t)
 		return NULL;
-	char *c = strdup((const char *)t);
+	char *c = strdup(t);
 	if (!c)
 		*err = 1;
 	return c;
 }
 
-double col_real(sqlite3_stmt *s, int i)
+double col_real(db_stmt *s, int i)
 {
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
+	return db_col_double(s, i);
 }
 
-char *col_text_as(sqlite3_stmt *s, int i, int copy, int *err)
+char *col_text_as(db_stmt *s, int i, int copy, int *err)
 {
-	return copy ? col_text(s, i, err) : (char *)sqlite3_column_text(s, i);
+	return copy ? col_text(s, i, err) : (char *)db_col_text(s, i);
 }
 
-sqlite3_stmt *store_prepare(mg_store *st, const char *sql, const char *what)
+db_stmt *store_prepare(mg_store *st, const char *sql, const char *what)
 {
-	sqlite3_stmt *s = NULL;
-	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-	if (rc != SQLITE_OK) {
-		store_sql_fail(st, rc, what);
-		sqlite3_finalize(s);
-		return NULL;
-	}
-	return s;
+	return db_prepare(st->db, sql, 0, what);
 }
 
 /* ---- transactions and the audit log ----------------------------------- */
@@ -353,19 +260,17 @@ int store_begin(mg_store *st, const char *what)
 {
 	if (st->readonly)
 		return mg_fail(MG_ERR_IO, STORE_DOM,
-		               "%s: the database %s/" STORE_DB_NAME " is read-only (permissions, or opened read-only)",
-		               what, st->dir);
-	int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		return store_sql_fail(st, rc, what);
+		               "%s: the database %s is read-only (permissions, or opened read-only)", what,
+		               db_where(st->db));
+	if (db_begin_write(st->db) != DB_OK)
+		return store_sql_fail(st, what);
 	return MG_OK;
 }
 
 int store_commit(mg_store *st, const char *what)
 {
-	int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		int e = store_sql_fail(st, rc, what);
+	if (db_commit(st->db) != DB_OK) {
+		int e = store_sql_fail(st, what);
 		store_rollback(st);
 		return e;
 	}
@@ -374,9 +279,9 @@ int store_commit(mg_store *st, const char *what)
 
 void store_rollback(mg_store *st)
 {
-	if (!sqlite3_get_autocommit(st->db))
-		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	db_rollback(st->db);
 }
+
 
 int store_end(mg_store *st, int e, const char *what)
 {
@@ -390,18 +295,18 @@ int store_end(mg_store *st, int e, const char *what)
 int store_event(mg_store *st, const char *actor, const char *action, const char *entity, const char *entity_id,
                 const char *details_json)
 {
-	sqlite3_stmt *s = stmt_get(st, S_EVENT_INSERT);
+	db_stmt *s = stmt_get(st, S_EVENT_INSERT);
 	if (!s)
 		return MG_ERR_IO;
 	bind_text(s, 1, actor && *actor ? actor : st->actor);
 	bind_text(s, 2, st->host[0] ? st->host : NULL);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)getpid());
+	db_bind_int64(s, 3, (long long)getpid());
 	bind_text(s, 4, action);
 	bind_text(s, 5, entity);
 	bind_text(s, 6, entity_id);
 	bind_text(s, 7, details_json);
-	int rc = sqlite3_step(s);
-	int e = rc == SQLITE_DONE ? MG_OK : store_sql_fail(st, rc, "writing the audit log");
+	int rc = db_step(s);
+	int e = rc == DB_DONE ? MG_OK : store_sql_fail(st, "writing the audit log");
 	stmt_put(st, S_EVENT_INSERT, s);
 	return e;
 }
@@ -416,21 +321,106 @@ int store_event_json(mg_store *st, const char *actor, const char *action, const 
 	return e;
 }
 
+
+/* ---- choosing the database ------------------------------------------------- */
+
+#define STORE_CONF "magassay.conf"
+
+/* The value of "database = ..." in <dir>/magassay.conf (INI style: key =
+ * value, comments with # or ;, [sections] ignored), malloc'ed; NULL when
+ * the file or the key is absent. */
+static int conf_database(const char *dir, char **out)
+{
+	char path[PATH_MAX], line[2048];
+	*out = NULL;
+	snprintf(path, sizeof(path), "%s/" STORE_CONF, dir);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return errno == ENOENT || errno == ENOTDIR
+		               ? MG_OK
+		               : mg_fail(errno_code(errno), STORE_DOM, "%s: %s", path, strerror(errno));
+	int e = MG_OK;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line, *q;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '#' || *p == ';' || *p == '[' || *p == '\n' || *p == '\r' || !*p)
+			continue;
+		if (strncmp(p, "database", 8) != 0 || !(q = strchr(p + 8, '=')))
+			continue;
+		for (char *k = p + 8; k < q; k++)
+			if (*k != ' ' && *k != '\t')
+				goto next; /* another key that starts with "database" */
+		p = q + 1;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		for (size_t n = strlen(p); n > 0 && strchr(" \t\r\n", p[n - 1]); n--)
+			p[n - 1] = '\0';
+		free(*out);
+		if (!(*out = strdup(p))) {
+			e = mg_fail(MG_ERR_NOMEM, STORE_DOM, "out of memory");
+			break;
+		}
+next:;
+	}
+	fclose(f);
+	return e;
+}
+
+/* Which database: *url NULL for SQLite in the data directory, else a
+ * PostgreSQL URL (malloc'ed). db_url, else $MAGASSAY_DB, else magassay.conf. */
+static int resolve_db(const char *dir, const char *db_url, char **url)
+{
+	const char *from = "--db";
+	char *v = NULL;
+	int e;
+	*url = NULL;
+	if (db_url && *db_url) {
+		v = strdup(db_url);
+	} else if ((db_url = getenv("MAGASSAY_DB")) && *db_url) {
+		v = strdup(db_url);
+		from = "MAGASSAY_DB";
+	} else {
+		if ((e = conf_database(dir, &v)) != MG_OK)
+			return e;
+		if (!v || !*v) {
+			free(v);
+			return MG_OK;
+		}
+		from = STORE_CONF;
+	}
+	if (!v)
+		return mg_fail(MG_ERR_NOMEM, STORE_DOM, "out of memory");
+	if (strcasecmp(v, "sqlite") == 0) {
+		free(v);
+		return MG_OK;
+	}
+	if (strncmp(v, "postgresql://", 13) != 0 && strncmp(v, "postgres://", 11) != 0) {
+		char masked[512];
+		db_mask_url(v, masked, sizeof(masked));
+		free(v);
+		return mg_fail(MG_ERR_ARG, STORE_DOM,
+		               "the database \"%s\" (from %s) is not one magassay knows: give a PostgreSQL URL "
+		               "(postgresql://user@host/dbname) or 'sqlite' (the file in the data directory)",
+		               masked, from);
+	}
+	*url = v;
+	return MG_OK;
+}
+
 /* ---- opening --------------------------------------------------------------- */
 
 static int pragma_int(mg_store *st, const char *sql, int *v, const char *what)
 {
-	sqlite3_stmt *s = NULL;
-	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW) {
-			*v = sqlite3_column_int(s, 0);
-			rc = SQLITE_OK;
-		}
-	}
-	int e = rc == SQLITE_OK ? MG_OK : store_sql_fail(st, rc, what);
-	sqlite3_finalize(s);
+	db_stmt *s = store_prepare(st, sql, what);
+	if (!s)
+		return MG_ERR_IO;
+	int rc = db_step(s), e = MG_OK;
+	if (rc == DB_ROW)
+		*v = (int)db_col_int64(s, 0);
+	else if (rc != DB_DONE)
+		e = store_sql_fail(st, what);
+	db_finalize(s);
 	return e;
 }
 
@@ -439,9 +429,8 @@ static int read_identity(mg_store *st, int *version)
 {
 	int app = 0, objects = 0, e;
 	/* One read transaction so a migration by another process is seen whole or not at all. */
-	int rc = sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		return store_sql_fail(st, rc, "opening the store");
+	if (db_begin_read(st->db) != DB_OK)
+		return store_sql_fail(st, "opening the store");
 	if ((e = pragma_int(st, "PRAGMA application_id", &app, "opening the store")) != MG_OK ||
 	    (e = pragma_int(st, "PRAGMA user_version", version, "opening the store")) != MG_OK ||
 	    (e = pragma_int(st, "SELECT count(*) FROM sqlite_schema", &objects, "opening the store")) != MG_OK) {
@@ -480,14 +469,14 @@ static int migrate(mg_store *st, int from)
 			v = now - 1;
 			continue;
 		}
-		int rc = sqlite3_exec(st->db, store_migrations[v], NULL, NULL, NULL);
-		if (rc == SQLITE_OK) {
+		int rc = db_exec(st->db, store_migrations[v]);
+		if (rc == DB_OK) {
 			snprintf(sql, sizeof(sql), "PRAGMA user_version = %d; PRAGMA application_id = %d", v + 1,
 			         STORE_APP_ID);
-			rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+			rc = db_exec(st->db, sql);
 		}
-		if (rc != SQLITE_OK) {
-			e = store_sql_fail(st, rc, what);
+		if (rc != DB_OK) {
+			e = store_sql_fail(st, what);
 			store_rollback(st);
 			return e;
 		}
@@ -505,14 +494,11 @@ static int migrate(mg_store *st, int from)
 	return MG_OK;
 }
 
+/* SQLite: the connection settings, the identity check and the migrations. */
 static int configure(mg_store *st)
 {
-	int rc;
-	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, st->busy_ms);
-	rc = sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		return store_sql_fail(st, rc, "opening the store");
+	if (db_exec(st->db, "PRAGMA foreign_keys = ON") != DB_OK)
+		return store_sql_fail(st, "opening the store");
 	int fk = 0, e;
 	if ((e = pragma_int(st, "PRAGMA foreign_keys", &fk, "opening the store")) != MG_OK)
 		return e;
@@ -521,7 +507,7 @@ static int configure(mg_store *st)
 	int version = 0;
 	if ((e = read_identity(st, &version)) != MG_OK)
 		return e;
-	st->readonly = st->readonly || sqlite3_db_readonly(st->db, "main") == 1;
+	st->readonly = st->readonly || db_readonly(st->db);
 	if (st->readonly) {
 		if (version < MG_STORE_SCHEMA_VERSION)
 			return mg_fail(MG_ERR_UNSUPPORTED, STORE_DOM,
@@ -531,34 +517,41 @@ static int configure(mg_store *st)
 		return MG_OK;
 	}
 	/* WAL: readers never block the writer and two writers queue (busy timeout). */
-	sqlite3_stmt *s = NULL;
-	rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *mode = (const char *)sqlite3_column_text(s, 0);
+	db_stmt *s = store_prepare(st, "PRAGMA journal_mode = WAL", "opening the store (WAL mode)");
+	if (!s)
+		return MG_ERR_IO;
+	int rc = db_step(s);
+	if (rc == DB_ROW) {
+		const char *mode = db_col_text(s, 0);
 		if (!mode || strcmp(mode, "wal") != 0)
 			mg_warn(STORE_DOM, "%s: the database could not be put in WAL mode (it is in %s mode); "
 			                   "concurrent writers will wait longer",
 			        st->dir, mode ? mode : "?");
-		rc = SQLITE_OK;
+	} else if (rc != DB_DONE) {
+		e = store_sql_fail(st, "opening the store (WAL mode)");
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_OK)
-		return store_sql_fail(st, rc, "opening the store (WAL mode)");
+	db_finalize(s);
+	if (e != MG_OK)
+		return e;
 	/* Every commit reaches the disk before we return: a registered measurement survives power loss. */
-	rc = sqlite3_exec(st->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		return store_sql_fail(st, rc, "opening the store");
+	if (db_exec(st->db, "PRAGMA synchronous = FULL") != DB_OK)
+		return store_sql_fail(st, "opening the store");
 	return version < MG_STORE_SCHEMA_VERSION ? migrate(st, version) : MG_OK;
 }
 
 int mg_store_open(const char *data_dir, mg_store **out)
 {
-	return mg_store_open_ex(data_dir, MG_STORE_DEFAULT, out);
+	return mg_store_open_db(data_dir, NULL, MG_STORE_DEFAULT, out);
 }
 
 int mg_store_open_ex(const char *data_dir, unsigned flags, mg_store **out)
 {
-	char *dir = NULL, *db = NULL, *archive = NULL;
+	return mg_store_open_db(data_dir, NULL, flags, out);
+}
+
+int mg_store_open_db(const char *data_dir, const char *db_url, unsigned flags, mg_store **out)
+{
+	char *dir = NULL, *db = NULL, *archive = NULL, *url = NULL;
 	struct stat sb;
 	int e;
 	if (!out)
@@ -602,21 +595,28 @@ int mg_store_open_ex(const char *data_dir, unsigned flags, mg_store **out)
 		e = mg_fail(MG_ERR_NOMEM, STORE_DOM, "out of memory");
 		goto fail;
 	}
-	if ((flags & MG_STORE_NOCREATE) && stat(db, &sb) != 0) {
-		e = mg_fail(MG_ERR_NOT_FOUND, STORE_DOM, "%s holds no magassay database (" STORE_DB_NAME ")", st->dir);
+	if ((e = resolve_db(st->dir, db_url, &url)) != MG_OK)
 		goto fail;
+	if (url) {
+		/* PostgreSQL: the records on the server, the archive in the data directory. */
+		st->pg = 1;
+		if ((e = db_open_pg(url, st->readonly, &st->db)) != MG_OK)
+			goto fail;
+		db_set_busy_timeout(st->db, st->busy_ms);
+		if ((e = store_pg_prepare_schema(st, (flags & MG_STORE_NOCREATE) != 0)) != MG_OK)
+			goto fail;
+	} else {
+		if ((flags & MG_STORE_NOCREATE) && stat(db, &sb) != 0) {
+			e = mg_fail(MG_ERR_NOT_FOUND, STORE_DOM, "%s holds no magassay database (" STORE_DB_NAME ")",
+			            st->dir);
+			goto fail;
+		}
+		if ((e = db_open_sqlite(db, st->dir, st->readonly, !(flags & MG_STORE_NOCREATE), &st->db)) != MG_OK)
+			goto fail;
+		db_set_busy_timeout(st->db, st->busy_ms);
+		if ((e = configure(st)) != MG_OK)
+			goto fail;
 	}
-	int oflags = SQLITE_OPEN_NOMUTEX;
-	oflags |= st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
-	if (!(flags & MG_STORE_NOCREATE))
-		oflags |= SQLITE_OPEN_CREATE;
-	int rc = sqlite3_open_v2(db, &st->db, oflags, NULL);
-	if (rc != SQLITE_OK) {
-		e = store_sql_fail(st, rc, "opening the store");
-		goto fail;
-	}
-	if ((e = configure(st)) != MG_OK)
-		goto fail;
 
 	const char *user = getenv("USER");
 	struct passwd *pw = getpwuid(geteuid());
@@ -626,17 +626,19 @@ int mg_store_open_ex(const char *data_dir, unsigned flags, mg_store **out)
 	if (gethostname(st->host, sizeof(st->host)) != 0)
 		st->host[0] = '\0';
 	st->host[sizeof(st->host) - 1] = '\0';
-	mg_dbg(STORE_DOM, "opened %s (schema %d%s)", st->dir, MG_STORE_SCHEMA_VERSION,
+	mg_dbg(STORE_DOM, "opened %s, database %s (schema %d%s)", st->dir, db_where(st->db), MG_STORE_SCHEMA_VERSION,
 	       st->readonly ? ", read-only" : "");
 	free(dir);
 	free(db);
 	free(archive);
+	free(url);
 	*out = st;
 	return MG_OK;
 fail:
 	free(dir);
 	free(db);
 	free(archive);
+	free(url);
 	mg_store_close(st);
 	return e;
 }
@@ -646,9 +648,8 @@ void mg_store_close(mg_store *st)
 	if (!st)
 		return;
 	for (int i = 0; i < S_COUNT; i++)
-		sqlite3_finalize(st->stmt[i]);
-	if (st->db)
-		sqlite3_close(st->db);
+		db_finalize(st->stmt[i]);
+	db_close(st->db);
 	free(st->dir);
 	free(st);
 }
@@ -658,11 +659,16 @@ const char *mg_store_data_dir(const mg_store *st)
 	return st ? st->dir : NULL;
 }
 
+const char *mg_store_backend(const mg_store *st)
+{
+	return !st ? NULL : st->pg ? "postgresql" : "sqlite";
+}
+
 int mg_store_set_busy_timeout(mg_store *st, int ms)
 {
 	if (!st || ms < 0)
 		return mg_fail(MG_ERR_ARG, STORE_DOM, "busy timeout must be >= 0 ms");
 	st->busy_ms = ms;
-	sqlite3_busy_timeout(st->db, ms);
+	db_set_busy_timeout(st->db, ms);
 	return MG_OK;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* magassay — the embedded store: a data directory holding the spectrum archive
- * (spectra/<batch>/<sample>/<uuid>.mca) and an SQLite database (magassay.db)
- * of batches, samples, measurements, results and calibrations.
+ * (spectra/<batch>/<sample>/<uuid>.mca) and a database of batches, samples,
+ * measurements, results and calibrations: SQLite in the data directory
+ * (magassay.db, the default) or PostgreSQL on a server (mg_store_open_db).
  * The layout and the schema are described in docs/data-model.md.
  *
  * Threads: a store handle is used by one thread at a time; open one handle per
@@ -81,11 +82,23 @@ int mg_store_resolve_dir(const char *data_dir, char **out);
  * *out is released with mg_store_close(). */
 int mg_store_open(const char *data_dir, mg_store **out);
 int mg_store_open_ex(const char *data_dir, unsigned flags, mg_store **out);
+/* The same with a choice of database. The records live in db_url if not NULL
+ * or empty, else in $MAGASSAY_DB, else in the `database = URL` line of
+ * <data dir>/magassay.conf, else in SQLite in the data directory (as
+ * mg_store_open). A URL is a PostgreSQL URI (postgresql://... or
+ * postgres://..., anything libpq takes) or "sqlite"; anything else is
+ * MG_ERR_ARG. With PostgreSQL the data directory still holds the spectrum
+ * archive (spectra/); the database is on the server. Same API, same
+ * behaviour; a lost connection is MG_ERR_IO. Passwords in a URL are masked in
+ * every message. */
+int mg_store_open_db(const char *data_dir, const char *db_url, unsigned flags, mg_store **out);
 /* Close the handle (NULL is fine). */
 void mg_store_close(mg_store *st);
 
 /* The absolute data directory of an open store (owned by the store). */
 const char *mg_store_data_dir(const mg_store *st);
+/* The database behind the store: "sqlite" or "postgresql" (a static string). */
+const char *mg_store_backend(const mg_store *st);
 /* How long a write waits for a lock held by another process (default
  * MG_STORE_BUSY_TIMEOUT_MS). */
 int mg_store_set_busy_timeout(mg_store *st, int ms);
@@ -327,7 +340,8 @@ typedef struct mg_check_issue {
 
 typedef void (*mg_check_cb)(const mg_check_issue *issue, void *userdata);
 
-/* PRAGMA integrity_check and foreign_key_check, then every measurement's file
+/* PRAGMA integrity_check and foreign_key_check (SQLite only: PostgreSQL
+ * enforces its keys itself), then every measurement's file
  * (present, same size, same SHA-256). Each problem is reported through cb
  * (may be NULL) and the check goes on. Returns the number of problems (0 =
  * all good) or a negative error if the check could not run. */

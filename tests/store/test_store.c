@@ -3,7 +3,11 @@
  * round trip, append-only results and calibrations, duplicate handling, id
  * validation, the archive layout, hashes, concurrent writers (two processes),
  * failing writes (file size limit, read-only database, a lock held too long)
- * and the integrity check. */
+ * and the integrity check. Run with the argument "pg", the tests that are not
+ * SQLite's by nature run against PostgreSQL (a fresh database per test case on
+ * the server MAGASSAY_TEST_PG names), with PostgreSQL counterparts of the
+ * others: schema version and foreign databases, the write lock held by another
+ * connection, read-only mode, a lost connection, masked passwords. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -23,16 +27,40 @@
 #include "magassay/error.h"
 #include "magassay/log.h"
 #include "magassay/store.h"
+#include "pgtest.h"
 #include "store/store_internal.h" /* the handle's connection, to check its settings */
 
 /* ---- helpers ---------------------------------------------------------------- */
 
+/* PostgreSQL mode: the current test case's database (NULL: SQLite). */
+static int pg_mode;
+static char *g_url;
+
+/* A fresh data directory for a test case and, on PostgreSQL, a fresh database. */
 static char *fresh_dir(const char *name)
 {
 	static int n;
 	char *d = malloc(512);
 	snprintf(d, 512, "%s/%02d-%s", mg_test_tmpdir(), ++n, name);
+	if (pg_mode) {
+		free(g_url);
+		if (!(g_url = mg_test_pg_create())) {
+			fprintf(stderr, "cannot create a test database\n");
+			exit(1);
+		}
+	}
 	return d;
+}
+
+/* Open on the backend under test. */
+static int t_open(const char *dir, mg_store **st)
+{
+	return mg_store_open_db(dir, g_url, MG_STORE_DEFAULT, st);
+}
+
+static int t_open_ex(const char *dir, unsigned flags, mg_store **st)
+{
+	return mg_store_open_db(dir, g_url, flags, st);
 }
 
 static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
@@ -116,14 +144,37 @@ static long long raw_int(sqlite3 *db, const char *sql)
 	return v;
 }
 
-static long long count_rows(const char *dir, const char *table)
+/* One integer from the database under test (behind the store's back). */
+static long long q_int(const char *dir, const char *sql)
 {
-	char sql[128];
+	if (pg_mode)
+		return mg_test_pg_int(g_url, sql);
 	sqlite3 *db = raw_open(dir);
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
 	long long n = db ? raw_int(db, sql) : -1;
 	sqlite3_close(db);
 	return n;
+}
+
+/* Run SQL on the database under test: 0, or -1 with the message in err. */
+static int q_exec(const char *dir, const char *sql, char *err, size_t cap)
+{
+	if (pg_mode)
+		return mg_test_pg_exec(g_url, sql, err, cap);
+	sqlite3 *db = raw_open(dir);
+	char *msg = NULL;
+	int rc = db ? sqlite3_exec(db, sql, NULL, NULL, &msg) : SQLITE_CANTOPEN;
+	if (rc != SQLITE_OK && err)
+		snprintf(err, cap, "%s", msg ? msg : "error");
+	sqlite3_free(msg);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+static long long count_rows(const char *dir, const char *table)
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	return q_int(dir, sql);
 }
 
 static int contains(const char *hay, const char *needle)
@@ -239,13 +290,13 @@ static void test_open_migrate(void)
 	char *dir = fresh_dir("open");
 	mg_store *st = NULL;
 	/* Not there and not to be created. */
-	CHECK_RC(mg_store_open_ex(dir, MG_STORE_NOCREATE, &st), MG_ERR_NOT_FOUND);
+	CHECK_RC(t_open_ex(dir, MG_STORE_NOCREATE, &st), MG_ERR_NOT_FOUND);
 	CHECK(st == NULL);
-	CHECK_RC(mg_store_open(dir, &st), MG_OK);
+	CHECK_RC(t_open(dir, &st), MG_OK);
 	CHECK(st && mg_store_data_dir(st) && strcmp(mg_store_data_dir(st), dir) == 0);
 	if (st) {
 		/* The connection settings the store relies on. */
-		sqlite3 *c = st->db;
+		sqlite3 *c = db_sqlite_handle(st->db);
 		CHECK(raw_int(c, "PRAGMA synchronous") == 2); /* FULL */
 		CHECK(raw_int(c, "PRAGMA foreign_keys") == 1);
 		CHECK(raw_int(c, "PRAGMA busy_timeout") == MG_STORE_BUSY_TIMEOUT_MS);
@@ -273,22 +324,22 @@ static void test_open_migrate(void)
 
 	/* Reopening is idempotent: no migration runs again. */
 	for (int i = 0; i < 3; i++) {
-		CHECK_RC(mg_store_open(dir, &st), MG_OK);
+		CHECK_RC(t_open(dir, &st), MG_OK);
 		mg_store_close(st);
 	}
 	CHECK(count_rows(dir, "events") == MG_STORE_SCHEMA_VERSION);
 	/* Read-only open of an existing store works. */
-	CHECK_RC(mg_store_open_ex(dir, MG_STORE_READONLY, &st), MG_OK);
+	CHECK_RC(t_open_ex(dir, MG_STORE_READONLY, &st), MG_OK);
 	mg_store_close(st);
 
 	/* A database from a newer magassay is refused, clearly. */
 	db = raw_open(dir);
 	CHECK(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
-	CHECK_RC(mg_store_open(dir, &st), MG_ERR_UNSUPPORTED);
+	CHECK_RC(t_open(dir, &st), MG_ERR_UNSUPPORTED);
 	CHECK(contains(mg_error_detail(), "schema version 99") && contains(mg_error_detail(), "newer"));
 	CHECK(st == NULL);
-	CHECK_RC(mg_store_open_ex(dir, MG_STORE_READONLY, &st), MG_ERR_UNSUPPORTED);
+	CHECK_RC(t_open_ex(dir, MG_STORE_READONLY, &st), MG_ERR_UNSUPPORTED);
 	rm_tree(dir);
 	free(dir);
 
@@ -298,18 +349,18 @@ static void test_open_migrate(void)
 	db = raw_open(dir);
 	CHECK(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
-	CHECK_RC(mg_store_open(dir, &st), MG_ERR_FORMAT);
+	CHECK_RC(t_open(dir, &st), MG_ERR_FORMAT);
 	CHECK(contains(mg_error_detail(), "not a magassay store"));
 	snprintf(p, sizeof(p), "%s/magassay.db", dir);
 	CHECK(write_file(p, "this is not an SQLite database, just text that is long enough to have a header....") == 0);
-	CHECK_RC(mg_store_open(dir, &st), MG_ERR_FORMAT);
+	CHECK_RC(t_open(dir, &st), MG_ERR_FORMAT);
 	rm_tree(dir);
 	free(dir);
 
 	/* A file in the way of the data directory. */
 	dir = fresh_dir("blocked");
 	CHECK(write_file(dir, "x") == 0);
-	CHECK_RC(mg_store_open(dir, &st), MG_ERR_IO);
+	CHECK_RC(t_open(dir, &st), MG_ERR_IO);
 	remove(dir);
 	free(dir);
 }
@@ -369,7 +420,7 @@ static void test_records(void)
 	char *dir = fresh_dir("records");
 	mg_store *st = NULL;
 	enum mg_ensure how = 99;
-	CHECK_RC(mg_store_open(dir, &st), MG_OK);
+	CHECK_RC(t_open(dir, &st), MG_OK);
 	if (!st)
 		return;
 
@@ -544,7 +595,7 @@ static void test_measurement_refusals(void)
 {
 	char *dir = fresh_dir("refusals");
 	mg_store *st = NULL;
-	CHECK_RC(mg_store_open(dir, &st), MG_OK);
+	CHECK_RC(t_open(dir, &st), MG_OK);
 	if (!st)
 		return;
 	CHECK_RC(mg_store_batch_ensure(st, "B1", NULL, NULL), MG_OK);
@@ -657,7 +708,7 @@ static void test_results_calibrations(void)
 {
 	char *dir = fresh_dir("results");
 	mg_store *st = NULL;
-	CHECK_RC(mg_store_open(dir, &st), MG_OK);
+	CHECK_RC(t_open(dir, &st), MG_OK);
 	if (!st)
 		return;
 	CHECK_RC(mg_store_batch_ensure(st, "B1", NULL, NULL), MG_OK);
@@ -737,29 +788,29 @@ static void test_results_calibrations(void)
 	mg_measurement_clear(&m);
 
 	/* The database itself refuses to change or remove them. */
-	sqlite3 *db = raw_open(dir);
-	char *err = NULL;
-	CHECK(sqlite3_exec(db, "UPDATE results SET payload = '{}' WHERE version = 1", NULL, NULL, &err) != SQLITE_OK);
-	CHECK(err && contains(err, "never modified"));
-	sqlite3_free(err);
-	err = NULL;
-	CHECK(sqlite3_exec(db, "DELETE FROM results", NULL, NULL, &err) != SQLITE_OK);
-	CHECK(err && contains(err, "never deleted"));
-	sqlite3_free(err);
-	CHECK(sqlite3_exec(db, "UPDATE calibrations SET payload = '{}'", NULL, NULL, NULL) != SQLITE_OK);
-	CHECK(sqlite3_exec(db, "DELETE FROM calibrations WHERE id = 1", NULL, NULL, NULL) != SQLITE_OK);
-	CHECK(sqlite3_exec(db, "INSERT INTO results(measurement_id, version, software_version, payload) "
-	                       "VALUES(1, 2, 'x', '{}')",
-	                   NULL, NULL, NULL) != SQLITE_OK); /* UNIQUE(measurement_id, version) */
-	CHECK(sqlite3_exec(db, "DELETE FROM measurements", NULL, NULL, NULL) != SQLITE_OK);
-	CHECK(sqlite3_exec(db, "UPDATE measurements SET sha256 = 'x'", NULL, NULL, NULL) != SQLITE_OK);
-	CHECK(sqlite3_exec(db, "UPDATE measurements SET notes = 'annotated later'", NULL, NULL, NULL) == SQLITE_OK);
-	CHECK(sqlite3_exec(db, "DELETE FROM events", NULL, NULL, NULL) != SQLITE_OK);
-	CHECK(sqlite3_exec(db, "INSERT INTO batches(id) VALUES('../evil')", NULL, NULL, NULL) != SQLITE_OK);
-	CHECK(raw_int(db, "SELECT count(*) FROM results") == 3);
-	CHECK(raw_int(db, "SELECT count(*) FROM calibrations") == 3);
-	CHECK(raw_int(db, "SELECT count(*) FROM events WHERE action = 'result.add'") == 3);
-	sqlite3_close(db);
+	char err[512] = "";
+	CHECK(q_exec(dir, "UPDATE results SET payload = '{}' WHERE version = 1", err, sizeof(err)) != 0);
+	CHECK_MSG(contains(err, "never modified"), "%s", err);
+	err[0] = '\0';
+	CHECK(q_exec(dir, "DELETE FROM results", err, sizeof(err)) != 0);
+	CHECK_MSG(contains(err, "never deleted"), "%s", err);
+	CHECK(q_exec(dir, "UPDATE calibrations SET payload = '{}'", NULL, 0) != 0);
+	CHECK(q_exec(dir, "DELETE FROM calibrations WHERE id = 1", NULL, 0) != 0);
+	CHECK(q_exec(dir, "INSERT INTO results(measurement_id, version, software_version, payload) "
+	                  "VALUES(1, 2, 'x', '{}')",
+	             NULL, 0) != 0); /* UNIQUE(measurement_id, version) */
+	CHECK(q_exec(dir, "INSERT INTO results(measurement_id, version, software_version, payload) "
+	                  "VALUES(1, 9, 'x', '{not json')",
+	             NULL, 0) != 0); /* JSON checked by the database too */
+	CHECK(q_exec(dir, "DELETE FROM measurements", NULL, 0) != 0);
+	CHECK(q_exec(dir, "UPDATE measurements SET sha256 = 'x'", NULL, 0) != 0);
+	CHECK(q_exec(dir, "UPDATE measurements SET notes = 'annotated later'", NULL, 0) == 0);
+	CHECK(q_exec(dir, "DELETE FROM events", NULL, 0) != 0);
+	CHECK(q_exec(dir, "INSERT INTO batches(id) VALUES('../evil')", NULL, 0) != 0);
+	CHECK(q_exec(dir, "INSERT INTO batches(id) VALUES('-x')", NULL, 0) != 0);
+	CHECK(q_int(dir, "SELECT count(*) FROM results") == 3);
+	CHECK(q_int(dir, "SELECT count(*) FROM calibrations") == 3);
+	CHECK(q_int(dir, "SELECT count(*) FROM events WHERE action = 'result.add'") == 3);
 
 	/* All versions, oldest first. */
 	CHECK(mg_store_results_list(st, mid, NULL, NULL) == MG_ERR_ARG);
@@ -781,7 +832,7 @@ static void test_results_order(void)
 {
 	char *dir = fresh_dir("order");
 	mg_store *st = NULL;
-	CHECK_RC(mg_store_open(dir, &st), MG_OK);
+	CHECK_RC(t_open(dir, &st), MG_OK);
 	if (!st)
 		return;
 	mg_store_batch_ensure(st, "B", NULL, NULL);
@@ -802,7 +853,7 @@ static void test_find(void)
 {
 	char *dir = fresh_dir("find");
 	mg_store *st = NULL;
-	CHECK_RC(mg_store_open(dir, &st), MG_OK);
+	CHECK_RC(t_open(dir, &st), MG_OK);
 	if (!st)
 		return;
 	char uuid[MG_UUID_SIZE];
@@ -878,7 +929,7 @@ static void test_concurrent(void)
 			int fails = 0;
 			char station[32];
 			snprintf(station, sizeof(station), "station-%d", k);
-			if (mg_store_open(dir, &cs) != MG_OK) {
+			if (t_open(dir, &cs) != MG_OK) {
 				fprintf(stderr, "child %d: %s\n", k, mg_error_detail());
 				_exit(2);
 			}
@@ -906,20 +957,18 @@ static void test_concurrent(void)
 	double dt = now_s() - t0;
 	fprintf(stderr, "concurrent: %d measurements from 2 processes in %.2f s\n", 2 * PER_CHILD, dt);
 
-	sqlite3 *db = raw_open(dir);
-	CHECK(raw_int(db, "SELECT count(*) FROM measurements") == 2 * PER_CHILD);
-	CHECK(raw_int(db, "SELECT count(DISTINCT uuid) FROM measurements") == 2 * PER_CHILD);
-	CHECK(raw_int(db, "SELECT count(DISTINCT file) FROM measurements") == 2 * PER_CHILD);
+	CHECK(q_int(dir, "SELECT count(*) FROM measurements") == 2 * PER_CHILD);
+	CHECK(q_int(dir, "SELECT count(DISTINCT uuid) FROM measurements") == 2 * PER_CHILD);
+	CHECK(q_int(dir, "SELECT count(DISTINCT file) FROM measurements") == 2 * PER_CHILD);
 	/* Replicate numbers were handed out inside the write transaction: 1..400, no gap, no repeat. */
-	CHECK(raw_int(db, "SELECT count(DISTINCT replicate) FROM measurements") == 2 * PER_CHILD);
-	CHECK(raw_int(db, "SELECT max(replicate) FROM measurements") == 2 * PER_CHILD);
-	CHECK(raw_int(db, "SELECT count(*) FROM batches") == 1);
-	CHECK(raw_int(db, "SELECT count(*) FROM samples") == 1);
-	CHECK(raw_int(db, "SELECT count(*) FROM events WHERE action = 'measurement.add'") == 2 * PER_CHILD);
-	CHECK(raw_int(db, "SELECT count(*) FROM events WHERE action = 'batch.create'") == 1);
-	CHECK(raw_int(db, "SELECT count(*) FROM events WHERE action = 'schema.migrate'") == MG_STORE_SCHEMA_VERSION);
-	sqlite3_close(db);
-	CHECK_RC(mg_store_open(dir, &st), MG_OK);
+	CHECK(q_int(dir, "SELECT count(DISTINCT replicate) FROM measurements") == 2 * PER_CHILD);
+	CHECK(q_int(dir, "SELECT max(replicate) FROM measurements") == 2 * PER_CHILD);
+	CHECK(q_int(dir, "SELECT count(*) FROM batches") == 1);
+	CHECK(q_int(dir, "SELECT count(*) FROM samples") == 1);
+	CHECK(q_int(dir, "SELECT count(*) FROM events WHERE action = 'measurement.add'") == 2 * PER_CHILD);
+	CHECK(q_int(dir, "SELECT count(*) FROM events WHERE action = 'batch.create'") == 1);
+	CHECK(q_int(dir, "SELECT count(*) FROM events WHERE action = 'schema.migrate'") == MG_STORE_SCHEMA_VERSION);
+	CHECK_RC(t_open(dir, &st), MG_OK);
 	CHECK(mg_store_check(st, NULL, NULL) == 0);
 	mg_store_close(st);
 	rm_tree(dir);
@@ -932,7 +981,7 @@ static void test_fsize_limit(void)
 {
 	char *dir = fresh_dir("fsize");
 	mg_store *st = NULL;
-	CHECK_RC(mg_store_open(dir, &st), MG_OK);
+	CHECK_RC(t_open(dir, &st), MG_OK);
 	if (!st)
 		return;
 	mg_store_batch_ensure(st, "B", NULL, NULL);
@@ -948,7 +997,7 @@ static void test_fsize_limit(void)
 		close(fds[0]);
 		signal(SIGXFSZ, SIG_IGN); /* EFBIG instead of a kill, as the CLI does */
 		mg_store *cs = NULL;
-		if (mg_store_open(dir, &cs) != MG_OK)
+		if (t_open(dir, &cs) != MG_OK)
 			_exit(2);
 		/* Room for a few more pages in any file, whatever the database's size now. */
 		char dbp[600];
@@ -998,7 +1047,7 @@ static void test_fsize_limit(void)
 	CHECK(ok >= 0 && ok < 200);
 
 	/* Every earlier row is intact, the failed one is not half there, the database is sound. */
-	CHECK_RC(mg_store_open(dir, &st), MG_OK);
+	CHECK_RC(t_open(dir, &st), MG_OK);
 	CHECK(count_rows(dir, "measurements") == 5 + ok);
 	CHECK(mg_store_check(st, NULL, NULL) == 0);
 	CHECK(add_meas(st, "B", "S", "after the limit is lifted", 0, NULL, NULL) > 0);
@@ -1012,7 +1061,7 @@ static void test_readonly(void)
 {
 	char *dir = fresh_dir("readonly");
 	mg_store *st = NULL;
-	CHECK_RC(mg_store_open(dir, &st), MG_OK);
+	CHECK_RC(t_open(dir, &st), MG_OK);
 	if (!st)
 		return;
 	mg_store_batch_ensure(st, "B", NULL, NULL);
@@ -1021,7 +1070,7 @@ static void test_readonly(void)
 	mg_store_close(st);
 
 	/* Opened read-only: reads work, every write is refused clearly. */
-	CHECK_RC(mg_store_open_ex(dir, MG_STORE_READONLY, &st), MG_OK);
+	CHECK_RC(t_open_ex(dir, MG_STORE_READONLY, &st), MG_OK);
 	mg_batch b;
 	CHECK_RC(mg_store_batch_get(st, "B", &b), MG_OK);
 	mg_batch_clear(&b);
@@ -1041,7 +1090,7 @@ static void test_readonly(void)
 		if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
 			_exit(77);
 		mg_store *cs = NULL;
-		if (mg_store_open(dir, &cs) != MG_OK) {
+		if (t_open(dir, &cs) != MG_OK) {
 			fprintf(stderr, "readonly child: open: %s\n", mg_error_detail());
 			_exit(2);
 		}
@@ -1074,7 +1123,7 @@ static void test_locked(void)
 {
 	char *dir = fresh_dir("locked");
 	mg_store *st = NULL;
-	CHECK_RC(mg_store_open(dir, &st), MG_OK);
+	CHECK_RC(t_open(dir, &st), MG_OK);
 	if (!st)
 		return;
 	CHECK_RC(mg_store_batch_ensure(st, "B", NULL, NULL), MG_OK);
@@ -1123,7 +1172,7 @@ static void test_check(void)
 {
 	char *dir = fresh_dir("check");
 	mg_store *st = NULL;
-	CHECK_RC(mg_store_open(dir, &st), MG_OK);
+	CHECK_RC(t_open(dir, &st), MG_OK);
 	if (!st)
 		return;
 	mg_store_batch_ensure(st, "B", NULL, NULL);
@@ -1162,18 +1211,310 @@ static void test_check(void)
 	free(dir);
 }
 
+/* ---- several writers at once: measurements, result versions, calibrations ---------- */
+
+#define WRITERS 4
+#define PER_WRITER 25
+
+static void test_concurrent_writers(void)
+{
+	char *dir = fresh_dir("writers");
+	mg_store *st = NULL;
+	CHECK_RC(t_open(dir, &st), MG_OK);
+	if (!st)
+		return;
+	CHECK_RC(mg_store_batch_ensure(st, "LOT-W", NULL, NULL), MG_OK);
+	CHECK_RC(mg_store_sample_ensure(st, "SW", "LOT-W", NULL, NULL), MG_OK);
+	long long mid = add_meas(st, "LOT-W", "SW", "the shared measurement", 0, NULL, NULL);
+	CHECK(mid > 0);
+	mg_store_close(st);
+	double t0 = now_s();
+	pid_t pids[WRITERS];
+	for (int k = 0; k < WRITERS; k++) {
+		pids[k] = fork();
+		if (pids[k] == 0) {
+			mg_store *cs = NULL;
+			int fails = 0;
+			if (t_open(dir, &cs) != MG_OK) {
+				fprintf(stderr, "writer %d: %s\n", k, mg_error_detail());
+				_exit(2);
+			}
+			for (int i = 0; i < PER_WRITER; i++) {
+				char content[64], payload[64];
+				snprintf(content, sizeof(content), "writer %d spectrum %d\n", k, i);
+				if (add_meas(cs, "LOT-W", "SW", content, 0, NULL, NULL) <= 0)
+					fails++;
+				snprintf(payload, sizeof(payload), "{\"writer\": %d, \"i\": %d}", k, i);
+				if (mg_store_result_add(cs, mid, 0, NULL, payload, NULL, NULL) != MG_OK) {
+					fprintf(stderr, "writer %d: %s\n", k, mg_error_detail());
+					fails++;
+				}
+				mg_new_calibration nc = {"energy", "det-1", "w", NULL, NULL, payload};
+				if (mg_store_calibration_add(cs, &nc, NULL, NULL) != MG_OK) {
+					fprintf(stderr, "writer %d: %s\n", k, mg_error_detail());
+					fails++;
+				}
+			}
+			mg_store_close(cs);
+			_exit(fails ? 1 : 0);
+		}
+	}
+	for (int k = 0; k < WRITERS; k++) {
+		int status = 0;
+		CHECK(waitpid(pids[k], &status, 0) == pids[k]);
+		CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "writer %d status 0x%x", k, status);
+	}
+	const int n = WRITERS * PER_WRITER;
+	fprintf(stderr, "writers: %d x 3 writes from %d processes in %.2f s\n", n, WRITERS, now_s() - t0);
+	/* Nothing lost, nothing doubled, numbers contiguous from 1. */
+	CHECK(count_rows(dir, "measurements") == n + 1);
+	CHECK(q_int(dir, "SELECT count(DISTINCT replicate) FROM measurements WHERE sample_id = 'SW'") == n + 1);
+	CHECK(q_int(dir, "SELECT min(replicate) FROM measurements") == 1);
+	CHECK(q_int(dir, "SELECT max(replicate) FROM measurements") == n + 1);
+	CHECK(count_rows(dir, "results") == n);
+	CHECK(q_int(dir, "SELECT count(DISTINCT version) FROM results") == n);
+	CHECK(q_int(dir, "SELECT min(version) FROM results") == 1);
+	CHECK(q_int(dir, "SELECT max(version) FROM results") == n);
+	CHECK(count_rows(dir, "calibrations") == n);
+	CHECK(q_int(dir, "SELECT count(DISTINCT version) FROM calibrations WHERE kind = 'energy' AND name = 'det-1'") == n);
+	CHECK(q_int(dir, "SELECT max(version) FROM calibrations") == n);
+	CHECK(q_int(dir, "SELECT count(*) FROM events WHERE action IN ('measurement.add', 'result.add', "
+	                 "'calibration.add')") == 3 * n + 1);
+	CHECK_RC(t_open(dir, &st), MG_OK);
+	mg_measurement m;
+	CHECK_RC(mg_store_measurement_get(st, mid, &m), MG_OK);
+	CHECK(m.n_results == n);
+	mg_measurement_clear(&m);
+	mg_store_close(st);
+	rm_tree(dir);
+	free(dir);
+}
+
+/* ---- choosing the database ------------------------------------------------------------ */
+
+static void test_db_choice(void)
+{
+	char *dir = fresh_dir("choice"), conf[600];
+	mg_store *st = NULL;
+	mkdir(dir, 0750);
+	snprintf(conf, sizeof(conf), "%s/magassay.conf", dir);
+	/* Explicitly SQLite, by argument and by the configuration file. */
+	CHECK_RC(mg_store_open_db(dir, "sqlite", MG_STORE_DEFAULT, &st), MG_OK);
+	CHECK(st && strcmp(mg_store_backend(st), "sqlite") == 0);
+	mg_store_close(st);
+	CHECK(write_file(conf, "# the lab's store\n; another comment\n[store]\n  database = sqlite  \n") == 0);
+	CHECK_RC(mg_store_open_db(dir, NULL, MG_STORE_DEFAULT, &st), MG_OK);
+	CHECK(st && strcmp(mg_store_backend(st), "sqlite") == 0);
+	mg_store_close(st);
+	/* Anything else is refused, saying where it came from; passwords never shown. */
+	CHECK(write_file(conf, "database = mysql://lab:s3cr3t@db.lab/assay\n") == 0);
+	CHECK_RC(mg_store_open_db(dir, NULL, MG_STORE_DEFAULT, &st), MG_ERR_ARG);
+	CHECK(contains(mg_error_detail(), "magassay.conf") && !contains(mg_error_detail(), "s3cr3t"));
+	CHECK(contains(mg_error_detail(), "mysql://lab:***@db.lab/assay"));
+	setenv("MAGASSAY_DB", "host=db.lab password=s3cr3t", 1);
+	CHECK_RC(mg_store_open_db(dir, NULL, MG_STORE_DEFAULT, &st), MG_ERR_ARG);
+	CHECK(contains(mg_error_detail(), "MAGASSAY_DB") && !contains(mg_error_detail(), "s3cr3t"));
+	/* The argument wins over the environment, which wins over the file. */
+	CHECK_RC(mg_store_open_db(dir, "sqlite", MG_STORE_DEFAULT, &st), MG_OK);
+	mg_store_close(st);
+	setenv("MAGASSAY_DB", "sqlite", 1);
+	CHECK_RC(mg_store_open_db(dir, NULL, MG_STORE_DEFAULT, &st), MG_OK);
+	mg_store_close(st);
+	unsetenv("MAGASSAY_DB");
+	/* A server that is not there: an I/O error, the password masked. */
+	CHECK_RC(mg_store_open_db(dir, "postgresql://lab:s3cr3t@/assay?host=/nonexistent-mg-socket", MG_STORE_DEFAULT,
+	                          &st),
+	         MG_ERR_IO);
+	CHECK_MSG(contains(mg_error_detail(), "lab:***@") && !contains(mg_error_detail(), "s3cr3t"), "%s",
+	          mg_error_detail());
+	CHECK_RC(mg_store_open_db(dir, "postgres:///assay?host=/nonexistent-mg-socket&password=s3cr3t",
+	                          MG_STORE_DEFAULT, &st),
+	         MG_ERR_IO);
+	CHECK_MSG(contains(mg_error_detail(), "password=***") && !contains(mg_error_detail(), "s3cr3t"), "%s",
+	          mg_error_detail());
+	if (pg_mode) {
+		/* The server's database, named by the configuration file or the environment. */
+		char line[1200];
+		snprintf(line, sizeof(line), "[store]\ndatabase = %s\n", g_url);
+		CHECK(write_file(conf, line) == 0);
+		CHECK_RC(mg_store_open_db(dir, NULL, MG_STORE_DEFAULT, &st), MG_OK);
+		CHECK(st && strcmp(mg_store_backend(st), "postgresql") == 0);
+		CHECK_RC(mg_store_batch_ensure(st, "VIA-CONF", NULL, NULL), MG_OK);
+		mg_store_close(st);
+		unlink(conf);
+		setenv("MAGASSAY_DB", g_url, 1);
+		CHECK_RC(mg_store_open_db(dir, NULL, MG_STORE_NOCREATE, &st), MG_OK);
+		CHECK(st && strcmp(mg_store_backend(st), "postgresql") == 0);
+		mg_batch b;
+		CHECK_RC(mg_store_batch_get(st, "VIA-CONF", &b), MG_OK);
+		mg_batch_clear(&b);
+		mg_store_close(st);
+		unsetenv("MAGASSAY_DB");
+		CHECK(q_int(dir, "SELECT count(*) FROM batches") == 1);
+	}
+	rm_tree(dir);
+	free(dir);
+}
+
+/* ---- PostgreSQL counterparts of the SQLite-specific tests ------------------------------- */
+
+static void test_pg_open_migrate(void)
+{
+	char *dir = fresh_dir("pg-open");
+	mg_store *st = NULL;
+	/* An empty database is not a store to read. */
+	mkdir(dir, 0750);
+	CHECK_RC(t_open_ex(dir, MG_STORE_NOCREATE, &st), MG_ERR_NOT_FOUND);
+	CHECK_RC(t_open(dir, &st), MG_OK);
+	CHECK(st && strcmp(mg_store_backend(st), "postgresql") == 0);
+	mg_store_close(st);
+	struct stat sb;
+	char p[600];
+	snprintf(p, sizeof(p), "%s/spectra", dir);
+	CHECK(stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)); /* the archive stays in the data directory */
+	snprintf(p, sizeof(p), "%s/magassay.db", dir);
+	CHECK(stat(p, &sb) != 0);                        /* and no SQLite file appears */
+	CHECK(q_int(dir, "SELECT value::int FROM magassay_meta WHERE key = 'schema_version'") == MG_STORE_SCHEMA_VERSION);
+	CHECK(q_int(dir, "SELECT count(*) FROM magassay_meta WHERE key = 'application_id' AND value = 'MGSA'") == 1);
+	CHECK(q_int(dir, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename IN "
+	                 "('batches', 'samples', 'measurements', 'results', 'calibrations', 'events', 'qc_values', "
+	                 "'qc_overrides', 'qc_releases')") == 9);
+	CHECK(q_int(dir, "SELECT count(*) FROM events WHERE action = 'schema.migrate'") == MG_STORE_SCHEMA_VERSION);
+	for (int i = 0; i < 3; i++) {
+		CHECK_RC(t_open(dir, &st), MG_OK);
+		mg_store_close(st);
+	}
+	CHECK(count_rows(dir, "events") == MG_STORE_SCHEMA_VERSION);
+	CHECK_RC(t_open_ex(dir, MG_STORE_READONLY, &st), MG_OK);
+	mg_store_close(st);
+	/* Truncation is refused as deletion is. */
+	CHECK(q_exec(dir, "TRUNCATE events", NULL, 0) != 0);
+	/* A database from a newer magassay is refused. */
+	CHECK(q_exec(dir, "UPDATE magassay_meta SET value = '99' WHERE key = 'schema_version'", NULL, 0) == 0);
+	CHECK_RC(t_open(dir, &st), MG_ERR_UNSUPPORTED);
+	CHECK(contains(mg_error_detail(), "schema version 99") && contains(mg_error_detail(), "newer"));
+	CHECK(st == NULL);
+	CHECK_RC(t_open_ex(dir, MG_STORE_READONLY, &st), MG_ERR_UNSUPPORTED);
+	rm_tree(dir);
+	free(dir);
+
+	/* A database that is not ours. */
+	dir = fresh_dir("pg-foreign");
+	CHECK(q_exec(dir, "CREATE TABLE t(x int)", NULL, 0) == 0);
+	CHECK_RC(t_open(dir, &st), MG_ERR_FORMAT);
+	CHECK(contains(mg_error_detail(), "not a magassay store"));
+	CHECK(count_rows(dir, "t") == 0); /* left alone */
+	rm_tree(dir);
+	free(dir);
+}
+
+static void test_pg_locked(void)
+{
+	char *dir = fresh_dir("pg-locked");
+	mg_store *st = NULL;
+	CHECK_RC(t_open(dir, &st), MG_OK);
+	if (!st)
+		return;
+	CHECK_RC(mg_store_batch_ensure(st, "B", NULL, NULL), MG_OK);
+	/* Another writer holds the store's write lock (docs/data-model.md) longer than we wait. */
+	void *other = mg_test_pg_connect(g_url);
+	CHECK(other != NULL);
+	CHECK(mg_test_pg_conn_exec(other, "BEGIN; SELECT pg_advisory_xact_lock(5568511004369897812)", NULL, 0) == 0);
+	CHECK_RC(mg_store_set_busy_timeout(st, 200), MG_OK);
+	double t0 = now_s();
+	CHECK_RC(mg_store_batch_ensure(st, "B2", NULL, NULL), MG_ERR_BUSY);
+	double waited = now_s() - t0;
+	CHECK_MSG(contains(mg_error_detail(), "locked") && contains(mg_error_detail(), "200 ms"), "%s",
+	          mg_error_detail());
+	CHECK_MSG(waited >= 0.15 && waited < 3, "waited %.3f s", waited);
+	/* Readers are not blocked by a writer. */
+	mg_batch b;
+	CHECK_RC(mg_store_batch_get(st, "B", &b), MG_OK);
+	mg_batch_clear(&b);
+	/* A writer that finishes within the timeout is waited for. */
+	CHECK(mg_test_pg_conn_exec(other, "COMMIT", NULL, 0) == 0);
+	CHECK_RC(mg_store_batch_ensure(st, "B2", NULL, NULL), MG_OK);
+	mg_test_pg_close(other);
+	CHECK(count_rows(dir, "batches") == 2);
+	mg_store_close(st);
+	rm_tree(dir);
+	free(dir);
+}
+
+static void test_pg_readonly_lost(void)
+{
+	char *dir = fresh_dir("pg-readonly");
+	mg_store *st = NULL;
+	CHECK_RC(t_open(dir, &st), MG_OK);
+	if (!st)
+		return;
+	mg_store_batch_ensure(st, "B", NULL, NULL);
+	mg_store_sample_ensure(st, "S", "B", NULL, NULL);
+	CHECK(add_meas(st, "B", "S", "earlier", 0, NULL, NULL) > 0);
+	mg_store_close(st);
+	/* Opened read-only: reads work, every write is refused clearly. */
+	CHECK_RC(t_open_ex(dir, MG_STORE_READONLY, &st), MG_OK);
+	mg_batch b;
+	CHECK_RC(mg_store_batch_get(st, "B", &b), MG_OK);
+	mg_batch_clear(&b);
+	CHECK_RC(mg_store_batch_ensure(st, "B2", NULL, NULL), MG_ERR_IO);
+	CHECK(contains(mg_error_detail(), "read-only"));
+	CHECK_RC(mg_store_result_add(st, 1, 0, NULL, "{}", NULL, NULL), MG_ERR_IO);
+	mg_store_close(st);
+	CHECK(count_rows(dir, "batches") == 1);
+
+	/* The server ends the connection: an I/O error that says so, nothing half written. */
+	CHECK_RC(t_open(dir, &st), MG_OK);
+	if (!st)
+		return;
+	CHECK(q_int(dir, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = "
+	                 "current_database() AND application_name = 'magassay' AND pid <> pg_backend_pid()") == 1);
+	CHECK_RC(mg_store_batch_ensure(st, "B3", NULL, NULL), MG_ERR_IO);
+	CHECK_MSG(contains(mg_error_detail(), "lost the connection"), "%s", mg_error_detail());
+	mg_measurement m;
+	CHECK_RC(mg_store_measurement_get(st, 1, &m), MG_ERR_IO);
+	mg_store_close(st);
+	CHECK(count_rows(dir, "batches") == 1);
+	rm_tree(dir);
+	free(dir);
+}
+
 static void log_stderr(int level, const char *domain, const char *msg, void *ud)
 {
 	(void)ud;
 	fprintf(stderr, "[%d] %s: %s\n", level, domain, msg);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	double t0 = now_s();
 	if (getenv("MAGASSAY_TEST_LOG")) { /* MAGASSAY_TEST_LOG=4 shows the library's debug log */
 		mg_log_set_handler(log_stderr, NULL);
 		mg_log_set_level(atoi(getenv("MAGASSAY_TEST_LOG")));
+	}
+	unsetenv("MAGASSAY_DB"); /* the backend is chosen here, not by the caller's environment */
+	pg_mode = argc > 1 && strcmp(argv[1], "pg") == 0;
+	if (pg_mode) {
+		mg_test_pg_require();
+		/* Everything that does not depend on SQLite, then PostgreSQL's own cases. */
+		test_records();
+		test_measurement_refusals();
+		test_results_calibrations();
+		test_results_order();
+		test_find();
+		test_concurrent();
+		test_concurrent_writers();
+		test_db_choice();
+		test_pg_open_migrate();
+		test_pg_locked();
+		test_pg_readonly_lost();
+		test_check();
+		free(g_url);
+		mg_test_pg_drop_all();
+		fprintf(stderr, "test_store (PostgreSQL): %.2f s\n", now_s() - t0);
+		if (!mg_test_failures)
+			rm_tree(mg_test_tmpdir());
+		return mg_test_finish("test_store (PostgreSQL)");
 	}
 	test_ids();
 	test_uuid_sha();
@@ -1185,6 +1526,8 @@ int main(void)
 	test_results_order();
 	test_find();
 	test_concurrent();
+	test_concurrent_writers();
+	test_db_choice();
 	test_fsize_limit();
 	test_readonly();
 	test_locked();

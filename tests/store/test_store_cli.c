@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* `magassay list` and `magassay show` run as a user would: a store is filled
  * through the library, then the built binary (argv[1]) is run and its output,
- * JSON and exit status checked. */
+ * JSON and exit status checked. With the argument "pg" after the binary, the
+ * same against a fresh PostgreSQL database (MAGASSAY_TEST_PG) through --db. */
 #include <fcntl.h>
 #include <ftw.h>
 #include <jansson.h>
@@ -15,8 +16,10 @@
 #include "check.h"
 #include "magassay/error.h"
 #include "magassay/store.h"
+#include "pgtest.h"
 
 static const char *exe;
+static char *db_url; /* PostgreSQL: every command gets --db db_url */
 static char out_path[600], err_path[600];
 static char *out_text, *err_text;
 
@@ -51,9 +54,13 @@ static int run(const char *env_data, ...)
 	argv[argc++] = exe;
 	va_start(ap, env_data);
 	const char *a;
-	while ((a = va_arg(ap, const char *)) != NULL && argc < 31)
+	while ((a = va_arg(ap, const char *)) != NULL && argc < 29)
 		argv[argc++] = a;
 	va_end(ap);
+	if (db_url) {
+		argv[argc++] = "--db";
+		argv[argc++] = db_url;
+	}
 	argv[argc] = NULL;
 	free(out_text);
 	free(err_text);
@@ -131,6 +138,12 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		mg_test_skip("give the magassay binary as the first argument");
 	exe = argv[1];
+	unsetenv("MAGASSAY_DB");
+	if (argc > 2 && strcmp(argv[2], "pg") == 0) {
+		mg_test_pg_require();
+		if (!(db_url = mg_test_pg_create()))
+			return 1;
+	}
 	const char *tmp = mg_test_tmpdir();
 	char dir[600], none[600];
 	snprintf(dir, sizeof(dir), "%s/data", tmp);
@@ -141,7 +154,7 @@ int main(int argc, char **argv)
 	/* The store: lot L1 with samples S1 (2 measurements, one with results) and S2 (1),
 	 * and a batch and a sample both called X1. */
 	mg_store *st = NULL;
-	if (mg_store_open(dir, &st) != MG_OK) {
+	if (mg_store_open_db(dir, db_url, MG_STORE_DEFAULT, &st) != MG_OK) {
 		fprintf(stderr, "%s\n", mg_error_detail());
 		return 1;
 	}
@@ -258,7 +271,7 @@ int main(int argc, char **argv)
 
 	/* A changed spectrum file is reported, not hidden. */
 	char *path = NULL;
-	if (mg_store_open(dir, &st) == MG_OK) {
+	if (mg_store_open_db(dir, db_url, MG_STORE_DEFAULT, &st) == MG_OK) {
 		mg_measurement m;
 		if (mg_store_measurement_get(st, m2, &m) == MG_OK && mg_store_abspath(st, m.file, &path) == MG_OK) {
 			FILE *f = fopen(path, "wb");
@@ -289,7 +302,10 @@ int main(int argc, char **argv)
 
 	free(out_text);
 	free(err_text);
+	int pg = db_url != NULL;
+	free(db_url);
+	mg_test_pg_drop_all();
 	if (!mg_test_failures)
 		nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	return mg_test_finish("test_store_cli");
+	return mg_test_finish(pg ? "test_store_cli (PostgreSQL)" : "test_store_cli");
 }
