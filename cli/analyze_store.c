@@ -66,8 +66,8 @@ static int open_store(cli_analyze_inputs *in, const char *data_dir, int writable
 {
 	if (in->store)
 		return CLI_OK;
-	int rc = writable ? mg_store_open(data_dir, &in->store)
-	                  : mg_store_open_ex(data_dir, MG_STORE_NOCREATE | MG_STORE_READONLY, &in->store);
+	int rc = writable ? cli_store_open_db(data_dir, MG_STORE_DEFAULT, &in->store)
+	                  : cli_store_open_db(data_dir, MG_STORE_NOCREATE | MG_STORE_READONLY, &in->store);
 	if (rc != MG_OK) {
 		cli_error("analyze: %s", mg_error_detail());
 		return CLI_FAIL;
@@ -92,7 +92,7 @@ int cli_analyze_inputs_resolve(cli_analyze_inputs *in, const char *data_dir, int
 		 * as a path so the read reports it like any missing file. */
 		mg_found f;
 		memset(&f, 0, sizeof f);
-		if ((!in->store && mg_store_open_ex(data_dir, MG_STORE_NOCREATE | MG_STORE_READONLY, &in->store) != MG_OK) ||
+		if ((!in->store && cli_store_open_db(data_dir, MG_STORE_NOCREATE | MG_STORE_READONLY, &in->store) != MG_OK) ||
 		    mg_store_find(in->store, argv[i], &f) != MG_OK) {
 			mg_found_clear(&f);
 			if (add(in, argv[i], 0) != CLI_OK)

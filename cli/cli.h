@@ -30,6 +30,18 @@ int cli_json_print(json_t *value);
 json_t *cli_json_real(double v);
 json_t *cli_json_str(const char *s);
 
+/* --db URL, shared by every command that opens the store: the option's
+ * getopt value, its help line, and opening the store with it (the data
+ * directory as given, the database as given by --db, else as the library
+ * resolves it: $MAGASSAY_DB, magassay.conf, SQLite). */
+#define CLI_OPT_DB 0x4442
+#define CLI_DB_HELP                                                                                       \
+	"  --db URL            the store's database: postgresql://... (default: $MAGASSAY_DB, else\n"        \
+	"                      'database' in <data dir>/magassay.conf, else SQLite in the data directory)\n"
+void cli_db_set(const char *url);
+struct mg_store;
+int cli_store_open_db(const char *data_dir, unsigned flags, struct mg_store **st);
+
 /* The spectrum summary shared by `info` and others. */
 json_t *cli_spectrum_json(const mg_spectrum *s);
 void cli_spectrum_print(FILE *f, const mg_spectrum *s);

@@ -67,6 +67,7 @@ static void help(void)
 	       "  --set CMD=VAL       override a DP5 setting (--set TPEA=2.4) or a profile key\n"
 	       "                      (--set acquisition.poll_ms=100); repeatable\n"
 	       "  --description TEXT  the spectrum's description (default \"sample S batch B\")\n"
+	       CLI_DB_HELP
 	       "  --data-dir DIR      the data directory (default $MAGASSAY_DATA, then\n"
 	       "                      $XDG_DATA_HOME/magassay, then ~/.local/share/magassay)\n"
 	       "  --json              newline-delimited JSON events on stdout: recovered, started,\n"
@@ -366,7 +367,7 @@ int cmd_acquire(int argc, char **argv)
 		{"preset-time", required_argument, NULL, O_PTIME},    {"preset-real", required_argument, NULL, O_PREAL},
 		{"preset-counts", required_argument, NULL, O_PCOUNTS},{"replicates", required_argument, NULL, O_REPL},
 		{"profile", required_argument, NULL, O_PROFILE},      {"set", required_argument, NULL, O_SET},
-		{"description", required_argument, NULL, O_DESC},     {"data-dir", required_argument, NULL, O_DATA},
+		{"description", required_argument, NULL, O_DESC},     {"data-dir", required_argument, NULL, O_DATA}, {"db", required_argument, NULL, CLI_OPT_DB},
 		{"json", no_argument, NULL, O_JSON},                  {"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	const char *device = getenv("MAGASSAY_DEVICE"), *sample = NULL, *batch = NULL, *op = NULL, *profile = NULL;
@@ -430,6 +431,9 @@ int cmd_acquire(int argc, char **argv)
 		case O_DESC:
 			desc = optarg;
 			break;
+		case CLI_OPT_DB:
+			cli_db_set(optarg);
+			break;
 		case O_DATA:
 			data_dir = optarg;
 			break;
@@ -490,7 +494,7 @@ int cmd_acquire(int argc, char **argv)
 
 	struct out o = {.json = json, .tty = !json && isatty(STDOUT_FILENO)};
 	mg_store *st = NULL;
-	int src = mg_store_open(data_dir, &st);
+	int src = cli_store_open_db(data_dir, MG_STORE_DEFAULT, &st);
 	if (src != MG_OK) {
 		if (json) {
 			json_t *j = json_pack("{s:s,s:s,s:s,s:b}", "event", "error", "code", mg_strerror_name(src), "message",

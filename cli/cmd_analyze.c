@@ -56,6 +56,7 @@ static void help(void)
 		"      --wisdom FILE      load (and update) FFTW wisdom in FILE\n"
 		"      --store            save each result of a stored measurement as its next result\n"
 		"                         version in the store (old versions are kept)\n"
+		CLI_DB_HELP
 		"      --data-dir DIR     the store (default: $MAGASSAY_DATA, else the XDG data dir)\n"
 		"FILE may also be a measurement id or UUID, a sample id or a batch id of the store:\n"
 		"its measurements' spectra are analysed.\n"
@@ -338,7 +339,7 @@ int cmd_analyze(int argc, char **argv)
 		{"model-error", required_argument, NULL, O_MERR},
 		{"json", no_argument, NULL, 'j'},             {"plot", required_argument, NULL, 'p'},
 		{"jobs", required_argument, NULL, O_JOBS},    {"wisdom", required_argument, NULL, O_WISDOM},
-		{"store", no_argument, NULL, O_STORE},        {"data-dir", required_argument, NULL, O_DATADIR},
+		{"store", no_argument, NULL, O_STORE},        {"data-dir", required_argument, NULL, O_DATADIR}, {"db", required_argument, NULL, CLI_OPT_DB},
 		{"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0},
 	};
 	opts o;
@@ -437,6 +438,9 @@ int cmd_analyze(int argc, char **argv)
 			break;
 		case O_STORE:
 			store_results = 1;
+			break;
+		case CLI_OPT_DB:
+			cli_db_set(optarg);
 			break;
 		case O_DATADIR:
 			data_dir = optarg;

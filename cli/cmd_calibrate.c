@@ -52,6 +52,7 @@ static void help(void)
 		"                         1.0:0.15, nominal RE2Fe14B), or none\n"
 		"      --quadratic        energy: fit a quadratic term too\n"
 		"      --operator NAME    who made it (provenance)\n"
+		CLI_DB_HELP
 		"      --data-dir DIR     the store (default $MAGASSAY_DATA, else\n"
 		"                         $XDG_DATA_HOME/magassay, else ~/.local/share/magassay)\n"
 		"      --no-store         do not add it to the store (use with --out)\n"
@@ -79,7 +80,7 @@ static void now_iso(char *buf, size_t n)
 
 static int store_open(const copts *o, int write, mg_store **st)
 {
-	int rc = write ? mg_store_open(o->data_dir, st) : mg_store_open_ex(o->data_dir, MG_STORE_READONLY, st);
+	int rc = write ? cli_store_open_db(o->data_dir, MG_STORE_DEFAULT, st) : cli_store_open_db(o->data_dir, MG_STORE_READONLY, st);
 	if (rc < 0)
 		cli_error("store: %s", mg_error_detail());
 	return rc;
@@ -469,7 +470,7 @@ int cmd_calibrate(int argc, char **argv)
 		{"elements", required_argument, NULL, 'e'},   {"standards", required_argument, NULL, 's'},
 		{"influences", required_argument, NULL, O_INFL}, {"boron", required_argument, NULL, O_BORON},
 		{"quadratic", no_argument, NULL, O_QUAD},     {"operator", required_argument, NULL, O_OPER},
-		{"data-dir", required_argument, NULL, O_DATA}, {"no-store", no_argument, NULL, O_NOSTORE},
+		{"data-dir", required_argument, NULL, O_DATA}, {"db", required_argument, NULL, CLI_OPT_DB}, {"no-store", no_argument, NULL, O_NOSTORE},
 		{"out", required_argument, NULL, 'o'},        {"kind", required_argument, NULL, O_KIND},
 		{"json", no_argument, NULL, 'j'},             {"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -506,6 +507,9 @@ int cmd_calibrate(int argc, char **argv)
 			break;
 		case O_QUAD: o.quadratic = 1; break;
 		case O_OPER: o.operator_name = optarg; break;
+		case CLI_OPT_DB:
+			cli_db_set(optarg);
+			break;
 		case O_DATA: o.data_dir = optarg; break;
 		case O_NOSTORE: o.no_store = 1; break;
 		case 'o': o.out = optarg; break;

@@ -49,6 +49,7 @@ static void help(FILE *f)
 	        "  --sequence FILE    the sequence the CSV belongs to (import)\n"
 	        "  --method FILE      the method (default: 'method =' in the sequence, next to it)\n"
 	        "  --qc FILE          the QC profile (default: 'qc =' in the sequence, next to it)\n"
+	        CLI_DB_HELP
 	        "  --data-dir DIR     the store (else $MAGASSAY_DATA, $XDG_DATA_HOME/magassay, ~/.local/share/magassay)\n"
 	        "  --operator NAME    recorded with the batch and measurements (default: the sequence's)\n"
 	        "  --no-store         do not write to the store\n"
@@ -374,7 +375,7 @@ static int do_run(const opts *o, int import)
 		return CLI_FAIL;
 	}
 	mg_store *st = NULL;
-	if (!o->no_store && mg_store_open(o->data_dir, &st) != MG_OK) {
+	if (!o->no_store && cli_store_open_db(o->data_dir, MG_STORE_DEFAULT, &st) != MG_OK) {
 		cli_error("icp %s: %s", o->sub, cli_lib_error());
 		mg_icp_csv_free(csv);
 		mg_icp_run_free(run);
@@ -473,7 +474,7 @@ int cmd_icp(int argc, char **argv)
 	static const struct option lopts[] = {
 		{"device", required_argument, NULL, 'd'},   {"sequence", required_argument, NULL, 's'},
 		{"method", required_argument, NULL, 'm'},   {"qc", required_argument, NULL, 'q'},
-		{"data-dir", required_argument, NULL, 'D'}, {"operator", required_argument, NULL, 'o'},
+		{"data-dir", required_argument, NULL, 'D'}, {"db", required_argument, NULL, CLI_OPT_DB}, {"operator", required_argument, NULL, 'o'},
 		{"no-store", no_argument, NULL, 'N'},       {"fail-on-qc", no_argument, NULL, 'F'},
 		{"json", no_argument, NULL, 'j'},           {"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -505,6 +506,9 @@ int cmd_icp(int argc, char **argv)
 			break;
 		case 'q':
 			o.qc = optarg;
+			break;
+		case CLI_OPT_DB:
+			cli_db_set(optarg);
 			break;
 		case 'D':
 			o.data_dir = optarg;

@@ -206,7 +206,7 @@ void cli_table_free(cli_table *t)
 
 int cli_store_open(const char *cmd, const char *data_dir, mg_store **st)
 {
-	int rc = mg_store_open_ex(data_dir, MG_STORE_READONLY, st);
+	int rc = cli_store_open_db(data_dir, MG_STORE_READONLY, st);
 	if (rc != MG_OK) {
 		cli_error("%s: %s", cmd, mg_error_detail());
 		return CLI_FAIL;
@@ -226,6 +226,7 @@ static void help(void)
 	       "samples, or measurements (oldest first).\n\n"
 	       "  --batch ID      only this batch's samples or measurements\n"
 	       "  --sample ID     only this sample's measurements\n"
+	       CLI_DB_HELP
 	       "  --data-dir DIR  the data directory (default: $MAGASSAY_DATA, else\n"
 	       "                  $XDG_DATA_HOME/magassay, else ~/.local/share/magassay)\n"
 	       "  --json          a JSON array of objects, one per record\n"
@@ -292,7 +293,7 @@ int cmd_list(int argc, char **argv)
 	enum { OPT_DATA = 256, OPT_BATCH, OPT_SAMPLE };
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
-		{"data-dir", required_argument, NULL, OPT_DATA}, {"batch", required_argument, NULL, OPT_BATCH},
+		{"data-dir", required_argument, NULL, OPT_DATA}, {"db", required_argument, NULL, CLI_OPT_DB}, {"batch", required_argument, NULL, OPT_BATCH},
 		{"sample", required_argument, NULL, OPT_SAMPLE}, {NULL, 0, NULL, 0}};
 	const char *data_dir = NULL, *batch = NULL, *sample = NULL;
 	int json = 0, c;
@@ -304,6 +305,9 @@ int cmd_list(int argc, char **argv)
 		case 'h':
 			help();
 			return CLI_OK;
+		case CLI_OPT_DB:
+			cli_db_set(optarg);
+			break;
 		case OPT_DATA:
 			data_dir = optarg;
 			break;

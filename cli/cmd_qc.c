@@ -40,6 +40,7 @@ static void help(void)
 	       "  record   derive and record the QC values of a check-standard measurement from its\n"
 	       "           latest analysis result (FWHM at the line, its cps, and with\n"
 	       "           --reference-cal the peak position on that axis)\n\n"
+	       CLI_DB_HELP
 	       "  --data-dir DIR       the data directory (default: $MAGASSAY_DATA, else\n"
 	       "                       $XDG_DATA_HOME/magassay, else ~/.local/share/magassay)\n"
 	       "  --json               JSON instead of text (status, release)\n"
@@ -289,7 +290,7 @@ int cmd_qc(int argc, char **argv)
 	};
 	static const struct option lo[] = {
 		{"json", no_argument, NULL, 'j'},          {"help", no_argument, NULL, 'h'},
-		{"data-dir", required_argument, NULL, O_DATA}, {"png", required_argument, NULL, O_PNG},
+		{"data-dir", required_argument, NULL, O_DATA}, {"db", required_argument, NULL, CLI_OPT_DB}, {"png", required_argument, NULL, O_PNG},
 		{"quantity", required_argument, NULL, O_QUANTITY}, {"target", required_argument, NULL, O_TARGET},
 		{"page", no_argument, NULL, O_PAGE},       {"width", required_argument, NULL, O_WIDTH},
 		{"by", required_argument, NULL, O_BY},     {"override-by", required_argument, NULL, O_OVERRIDE},
@@ -316,6 +317,9 @@ int cmd_qc(int argc, char **argv)
 		case 'h':
 			help();
 			return CLI_OK;
+		case CLI_OPT_DB:
+			cli_db_set(optarg);
+			break;
 		case O_DATA:
 			o.data_dir = optarg;
 			break;
@@ -417,7 +421,7 @@ int cmd_qc(int argc, char **argv)
 		return cli_usage("qc", "--override-by needs --reason: why is the batch released anyway?");
 
 	mg_store *st = NULL;
-	if (mg_store_open_ex(o.data_dir, write ? MG_STORE_NOCREATE : MG_STORE_READONLY, &st) != MG_OK) {
+	if (cli_store_open_db(o.data_dir, write ? MG_STORE_NOCREATE : MG_STORE_READONLY, &st) != MG_OK) {
 		cli_error("qc: %s", mg_error_detail());
 		return CLI_FAIL;
 	}

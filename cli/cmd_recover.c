@@ -20,6 +20,7 @@ static void help(void)
 	       "spectrum file records, when the whole spectrum had been written), moved to its place\n"
 	       "in the archive. Checkpoints of acquisitions still running are left alone. Running it\n"
 	       "again finds nothing: it is safe to run at any time ('magassay acquire' runs it first).\n\n"
+	       CLI_DB_HELP
 	       "  --data-dir DIR  the data directory (default $MAGASSAY_DATA, then\n"
 	       "                  $XDG_DATA_HOME/magassay, then ~/.local/share/magassay)\n"
 	       "  --json          one JSON object: {data_dir, registered, cleaned, empty, busy, failed,\n"
@@ -73,7 +74,7 @@ static void on_item(const mg_acq_recovery *r, void *userdata)
 
 int cmd_recover(int argc, char **argv)
 {
-	static const struct option opts[] = {{"data-dir", required_argument, NULL, 'd'},
+	static const struct option opts[] = {{"data-dir", required_argument, NULL, 'd'}, {"db", required_argument, NULL, CLI_OPT_DB},
 	                                     {"json", no_argument, NULL, 'j'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
@@ -81,6 +82,9 @@ int cmd_recover(int argc, char **argv)
 	int json = 0, c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
+		case CLI_OPT_DB:
+			cli_db_set(optarg);
+			break;
 		case 'd':
 			data_dir = optarg;
 			break;
@@ -98,7 +102,7 @@ int cmd_recover(int argc, char **argv)
 		return cli_usage("recover", "unexpected argument '%s'", argv[optind]);
 
 	mg_store *st = NULL;
-	if (mg_store_open_ex(data_dir, MG_STORE_NOCREATE, &st) != MG_OK) {
+	if (cli_store_open_db(data_dir, MG_STORE_NOCREATE, &st) != MG_OK) {
 		cli_error("recover: %s", mg_error_detail());
 		return CLI_FAIL;
 	}

@@ -29,6 +29,7 @@ static void help(void)
 	       "           every sample, XRF against ICP; --csv: one row per sample, measurement\n"
 	       "           and element (RFC 4180; cells a spreadsheet would run as a formula are\n"
 	       "           neutralised with a leading '); --png: composition by sample\n\n"
+	       CLI_DB_HELP
 	       "  --data-dir DIR    the data directory (default: $MAGASSAY_DATA, else\n"
 	       "                    $XDG_DATA_HOME/magassay, else ~/.local/share/magassay)\n"
 	       "  --pdf FILE        write the PDF report\n"
@@ -210,7 +211,7 @@ int cmd_report(int argc, char **argv)
 	enum { O_DATA = 256, O_PDF, O_CSV, O_PNG, O_PAGE, O_WIDTH, O_LAB, O_DATE };
 	static const struct option lo[] = {
 		{"json", no_argument, NULL, 'j'},      {"help", no_argument, NULL, 'h'},
-		{"data-dir", required_argument, NULL, O_DATA}, {"pdf", required_argument, NULL, O_PDF},
+		{"data-dir", required_argument, NULL, O_DATA}, {"db", required_argument, NULL, CLI_OPT_DB}, {"pdf", required_argument, NULL, O_PDF},
 		{"csv", required_argument, NULL, O_CSV}, {"png", required_argument, NULL, O_PNG},
 		{"page", no_argument, NULL, O_PAGE},   {"width", required_argument, NULL, O_WIDTH},
 		{"lab", required_argument, NULL, O_LAB}, {"date", required_argument, NULL, O_DATE},
@@ -229,6 +230,9 @@ int cmd_report(int argc, char **argv)
 		case 'h':
 			help();
 			return CLI_OK;
+		case CLI_OPT_DB:
+			cli_db_set(optarg);
+			break;
 		case O_DATA:
 			o.data_dir = optarg;
 			break;
@@ -275,7 +279,7 @@ int cmd_report(int argc, char **argv)
 	if (o.json && o.csv && !strcmp(o.csv, "-"))
 		return cli_usage("report", "--json and --csv - both write to standard output");
 	mg_store *st = NULL;
-	if (mg_store_open_ex(o.data_dir, MG_STORE_READONLY, &st) != MG_OK) {
+	if (cli_store_open_db(o.data_dir, MG_STORE_READONLY, &st) != MG_OK) {
 		cli_error("report: %s", mg_error_detail());
 		return CLI_FAIL;
 	}

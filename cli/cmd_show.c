@@ -36,6 +36,7 @@ static void help(void)
 	       "  sample       its fields and its measurements\n"
 	       "  measurement  its fields, its spectrum file with a fresh SHA-256 check against the\n"
 	       "               registered hash, and every version of its results\n\n"
+	       CLI_DB_HELP
 	       "  --data-dir DIR  the data directory (default: $MAGASSAY_DATA, else\n"
 	       "                  $XDG_DATA_HOME/magassay, else ~/.local/share/magassay)\n"
 	       "  --json          one JSON object, with \"type\": \"batch\", \"sample\" or \"measurement\"\n"
@@ -300,7 +301,7 @@ int cmd_show(int argc, char **argv)
 	enum { OPT_DATA = 256 };
 	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
 	                                     {"help", no_argument, NULL, 'h'},
-	                                     {"data-dir", required_argument, NULL, OPT_DATA},
+	                                     {"data-dir", required_argument, NULL, OPT_DATA}, {"db", required_argument, NULL, CLI_OPT_DB},
 	                                     {NULL, 0, NULL, 0}};
 	const char *data_dir = NULL;
 	int json = 0, c;
@@ -312,6 +313,9 @@ int cmd_show(int argc, char **argv)
 		case 'h':
 			help();
 			return CLI_OK;
+		case CLI_OPT_DB:
+			cli_db_set(optarg);
+			break;
 		case OPT_DATA:
 			data_dir = optarg;
 			break;

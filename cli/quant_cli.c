@@ -138,7 +138,7 @@ static int read_calib(const char *ref)
 		}
 	} else {
 		mg_store *st = NULL;
-		if (mg_store_open_ex(G.data_dir, MG_STORE_READONLY, &st) < 0) {
+		if (cli_store_open_db(G.data_dir, MG_STORE_READONLY, &st) < 0) {
 			mg_error_clear();
 			return 0; /* not ours: the engine's reader reports the missing file */
 		}
@@ -252,6 +252,11 @@ int cli_quant_options(int *argc, char **argv, mg_analysis_config *cfg)
 			if (r < 0 || strlen(v) > 2)
 				return cli_usage("analyze", "--balance wants an element symbol");
 			snprintf(G.balance, sizeof G.balance, "%s", v);
+		} else if ((r = opt_value(argc, argv, i, "--db", &v, &used)) != 0) {
+			if (r > 0)
+				cli_db_set(v);
+			i += used ? used : 1; /* the engine's option: left in place */
+			continue;
 		} else if ((r = opt_value(argc, argv, i, "--data-dir", &v, &used)) != 0) {
 			if (r > 0)
 				G.data_dir = v;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "magassay/store.h"
 #include "magassay/error.h"
 
 void cli_error(const char *fmt, ...)
@@ -138,4 +139,16 @@ void cli_spectrum_print(FILE *f, const mg_spectrum *s)
 	}
 	if (s->meta.count)
 		fprintf(f, "  %-14s %zu more fields (see --json)\n", "other", s->meta.count);
+}
+
+static const char *db_url; /* --db, for the life of the command */
+
+void cli_db_set(const char *url)
+{
+	db_url = url;
+}
+
+int cli_store_open_db(const char *data_dir, unsigned flags, mg_store **st)
+{
+	return mg_store_open_db(data_dir, db_url, flags, st);
 }
