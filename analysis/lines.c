@@ -428,6 +428,9 @@ typedef struct ctx_lines {
 	const an_matrix *mat;
 	const an_beam *beam;
 	double s1, s2; /* sin ψ1, sin ψ2 */
+	const double *mu_beam; /* the matrix's μ at each beam energy (use_matrix): the same for every line */
+	double *q;             /* scratch: one line's fluorescence cross sections on the beam grid */
+	unsigned long long grid; /* an_beam_grid_hash(beam) */
 	int use_matrix;
 	int escape;
 } ctx_lines;
@@ -437,14 +440,15 @@ static double line_intensity(const ctx_lines *c, int z, int line, double el)
 {
 	double sum = 0;
 	double mu_out = c->use_matrix ? an_matrix_mu(c->mat, el) / c->s2 : 0;
+	an_fluor_table(z, line, el, c->beam, c->grid, c->q);
 	for (size_t i = 0; i < c->beam->n; i++) {
 		double e0 = c->beam->e[i];
 		if (e0 <= el)
 			continue;
-		double q = CS_FluorLine_Kissel_Cascade(z, line, e0, NULL);
+		double q = c->q[i];
 		if (!(q > 0))
 			continue;
-		double f = c->use_matrix ? 1.0 / (an_matrix_mu(c->mat, e0) / c->s1 + mu_out) : 1.0;
+		double f = c->use_matrix ? 1.0 / (c->mu_beam[i] / c->s1 + mu_out) : 1.0;
 		sum += c->beam->w[i] * q * f;
 	}
 	return sum * an_det_efficiency(&c->cfg->det, el);
@@ -770,6 +774,23 @@ int an_lines_build(const mg_analysis_config *cfg, an_family **fam, size_t *nfam,
 	               .use_matrix = (cfg->flags & MG_AN_MATRIX) && mat.n > 0,
 	               .escape = (cfg->flags & MG_AN_ESCAPE) != 0};
 	builder b = {.shared = -1};
+	double *mu_beam = NULL;
+	c.grid = an_beam_grid_hash(&beam);
+	c.q = malloc((beam.n ? beam.n : 1) * sizeof *c.q);
+	if (!c.q) {
+		rc = mg_fail(MG_ERR_NOMEM, AN_DOM, "out of memory");
+		goto fail;
+	}
+	if (c.use_matrix) {
+		mu_beam = malloc((beam.n ? beam.n : 1) * sizeof *mu_beam);
+		if (!mu_beam) {
+			rc = mg_fail(MG_ERR_NOMEM, AN_DOM, "out of memory");
+			goto fail;
+		}
+		for (size_t i = 0; i < beam.n; i++)
+			mu_beam[i] = an_matrix_mu(&mat, beam.e[i]);
+		c.mu_beam = mu_beam;
+	}
 	for (int i = 0; i < nit; i++) {
 		rc = add_item(&b, &c, &items[i]);
 		if (rc < 0)
@@ -781,6 +802,8 @@ int an_lines_build(const mg_analysis_config *cfg, an_family **fam, size_t *nfam,
 			goto fail;
 	}
 	an_beam_free(&beam);
+	free(mu_beam);
+	free(c.q);
 	*fam = b.fam;
 	*nfam = b.nfam;
 	*groups = b.groups;
@@ -790,6 +813,8 @@ int an_lines_build(const mg_analysis_config *cfg, an_family **fam, size_t *nfam,
 	return 0;
 fail:
 	an_beam_free(&beam);
+	free(mu_beam);
+	free(c.q);
 	free(b.fam);
 	free(b.groups);
 	free(b.lines);

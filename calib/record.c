@@ -36,9 +36,21 @@ int mg_analysis_calib_read_file(const char *path, mg_energy_cal *cal, mg_detecto
 	int rc = mg_file_read_all(path, 16u << 20, &data, &len);
 	if (rc < 0)
 		return rc;
-	json_error_t err;
-	json_t *root = json_loadb((const char *)data, len, 0, &err);
+	rc = mg_analysis_calib_parse((const char *)data, len, path, cal, det);
 	free(data);
+	return rc;
+}
+
+int mg_analysis_calib_parse(const char *text, size_t len, const char *path, mg_energy_cal *cal,
+                            mg_detector_model *det)
+{
+	if (!text || !cal || !det)
+		return mg_fail(MG_ERR_ARG, DOM, "calibration record: NULL argument");
+	if (!path)
+		path = "calibration";
+	int rc;
+	json_error_t err;
+	json_t *root = json_loadb(text, len, 0, &err);
 	if (!root)
 		return mg_fail(MG_ERR_FORMAT, DOM, "%s: line %d: %s", path, err.line, err.text);
 	json_t *o = root;

@@ -59,5 +59,6 @@ int cmd_report(int argc, char **argv);
 int cmd_icp(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_reprocess(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const cli_command commands[] = {
 	{"show", "show a batch, sample or measurement of the store", cmd_show},
 	{"icp", "run an ICP-OES sequence with QC, or import a vendor CSV export", cmd_icp},
 	{"qc", "batch quality control: control charts, Westgard rules, release", cmd_qc},
+	{"reprocess", "recompute stored results with a new calibration; report what changed", cmd_reprocess},
 	{"report", "certificates of analysis and batch reports (PDF, CSV, JSON, PNG)", cmd_report},
 	{"devices", "list the attached instruments (USB, serial ports, simulators)", cmd_devices},
 	{"sim", "serve a simulated instrument on a pseudo-terminal", cmd_sim},

@@ -41,6 +41,8 @@ struct mg_quant_analyzer {
 	unsigned flags;
 	slot s[NSLOT];
 	unsigned long tick;
+	const mg_analysis_result *last; /* the last fit (a slot's result, or refined) */
+	mg_analysis_result *refined;    /* the last refined fit (owned) */
 };
 
 int mg_quant_analyzer_new(const mg_quant *q, const mg_analysis_config *cfg, unsigned flags,
@@ -78,7 +80,13 @@ void mg_quant_analyzer_free(mg_quant_analyzer *a)
 		return;
 	for (int i = 0; i < NSLOT; i++)
 		slot_clear(&a->s[i]);
+	mg_analysis_result_free(a->refined);
 	free(a);
+}
+
+const mg_analysis_result *mg_quant_analyzer_last_fit(const mg_quant_analyzer *a)
+{
+	return a ? a->last : NULL;
 }
 
 /* The engine treats every element of >= 3 wt% in its matrix as major (free
@@ -170,17 +178,20 @@ static int fit(mg_quant_analyzer *a, const char *key, const double *counts, size
 		mg_analysis_config c = a->cfg;
 		snprintf(c.matrix, sizeof c.matrix, "%s", key);
 		mg_analysis_result *res = NULL;
+		a->last = NULL;
 		if ((rc = mg_analysis_run(&c, counts, nchan, live_s, refine, &res, NULL)) < 0)
 			return rc;
-		rc = mg_quant_meas_from_result(res, nchan, live_s, current_ua, name, meas);
-		mg_analysis_result_free(res);
-		return rc;
+		mg_analysis_result_free(a->refined);
+		a->last = a->refined = res;
+		return mg_quant_meas_from_result(res, nchan, live_s, current_ua, name, meas);
 	}
+	a->last = NULL;
 	slot *s = get_slot(a, key, &rc);
 	if (!s)
 		return rc;
 	if ((rc = mg_analysis_execute(s->plan, s->ctx, counts, nchan, live_s, s->res)) < 0)
 		return rc;
+	a->last = s->res;
 	return mg_quant_meas_from_result(s->res, nchan, live_s, current_ua, name, meas);
 }
 

@@ -344,6 +344,10 @@ int mg_analysis_plot_png(const mg_analysis_plan *plan, const double *counts, siz
  * noise_kev, fano [, tail_fraction, tail_slope_kev, step_height]}), either at
  * the top level or inside an analysis result (first one in a list). */
 int mg_analysis_calib_read_file(const char *path, mg_energy_cal *cal, mg_detector_model *det);
+/* The same from memory (a record's payload: {offset_kev, gain_kev, ...}); name
+ * is used in error details (NULL: "calibration"). */
+int mg_analysis_calib_parse(const char *text, size_t len, const char *name, mg_energy_cal *cal,
+                            mg_detector_model *det);
 int mg_analysis_calib_write_file(const char *path, const mg_energy_cal *cal,
                                  const mg_detector_model *det);
 

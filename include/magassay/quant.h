@@ -418,6 +418,11 @@ int mg_quant_analyzer_run(mg_quant_analyzer *a, const double *counts, size_t nch
                           mg_quant_meas *meas, mg_quant_result *res, mg_quant_kratio *kr, size_t maxk,
                           size_t *nk);
 
+/* The spectrum fit behind the last mg_quant_analyzer_run (the final fit: with
+ * the quantified matrix when the feedback refitted), or NULL when it failed.
+ * Owned by the analyzer; valid until its next run or its release. */
+const mg_analysis_result *mg_quant_analyzer_last_fit(const mg_quant_analyzer *a);
+
 /* ---------------------------------------------------------------- grades */
 
 /* A grade table (examples/grades.ini): one section per grade, in order, the

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Fluorescence production cross sections on a beam grid, kept for the life of
+ * the process. CS_FluorLine_Kissel_Cascade(z, line, E) does not depend on the
+ * sample, so the plans that differ only by their matrix (quantification feeds
+ * each spectrum's composition back into the fit: a plan per composition) all
+ * need the same values; xraylib takes most of a plan's build time computing
+ * them. Entries are keyed by (z, line, the beam grid) and never freed; the
+ * table is bounded (past its size, values are computed and not kept). */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xraylib.h>
+
+#include "an.h"
+
+#define NBUCKET 1024
+#define MAX_ENTRIES 8192
+
+typedef struct entry {
+	struct entry *next;
+	int z, line;
+	size_t n;
+	unsigned long long grid; /* fingerprint of the beam energies */
+	double *e;               /* the grid itself (compared on a hit) */
+	double q[];              /* n values */
+} entry;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static entry *bucket[NBUCKET];
+static size_t nentries;
+
+static unsigned long long grid_hash(const an_beam *b)
+{
+	unsigned long long h = 1469598103934665603ULL ^ b->n;
+	const unsigned char *p = (const unsigned char *)b->e;
+	for (size_t i = 0; i < b->n * sizeof(double); i++) {
+		h ^= p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static void compute(int z, int line, const an_beam *b, double el, double *q)
+{
+	for (size_t i = 0; i < b->n; i++)
+		q[i] = b->e[i] > el ? CS_FluorLine_Kissel_Cascade(z, line, b->e[i], NULL) : 0;
+}
+
+int an_fluor_table(int z, int line, double el, const an_beam *beam, unsigned long long grid, double *out)
+{
+	size_t k = ((unsigned)z * 131u + (unsigned)(-line) * 7u + (unsigned)(grid % 1021u)) % NBUCKET;
+	pthread_mutex_lock(&lock);
+	for (entry *e = bucket[k]; e; e = e->next)
+		if (e->z == z && e->line == line && e->grid == grid && e->n == beam->n &&
+		    memcmp(e->e, beam->e, beam->n * sizeof(double)) == 0) {
+			memcpy(out, e->q, beam->n * sizeof(double));
+			pthread_mutex_unlock(&lock);
+			return 0;
+		}
+	pthread_mutex_unlock(&lock);
+	/* not there: compute outside the lock, then keep it */
+	compute(z, line, beam, el, out);
+	entry *e = nentries < MAX_ENTRIES ? malloc(sizeof *e + beam->n * sizeof(double)) : NULL;
+	double *grid_copy = e ? malloc((beam->n ? beam->n : 1) * sizeof(double)) : NULL;
+	if (!e || !grid_copy) {
+		free(e);
+		free(grid_copy);
+		return 0;
+	}
+	e->z = z;
+	e->line = line;
+	e->n = beam->n;
+	e->grid = grid;
+	e->e = grid_copy;
+	memcpy(e->e, beam->e, beam->n * sizeof(double));
+	memcpy(e->q, out, beam->n * sizeof(double));
+	pthread_mutex_lock(&lock);
+	if (nentries < MAX_ENTRIES) {
+		e->next = bucket[k];
+		bucket[k] = e;
+		nentries++;
+		e = NULL;
+	}
+	pthread_mutex_unlock(&lock);
+	if (e) {
+		free(e->e);
+		free(e);
+	}
+	return 0;
+}
+
+unsigned long long an_beam_grid_hash(const an_beam *beam)
+{
+	return grid_hash(beam);
+}
