@@ -795,9 +795,7 @@ static int settings(run *r, mg_store *st)
 static int open_store(const mg_reprocess_config *cfg, mg_store **st)
 {
 	unsigned flags = MG_STORE_NOCREATE | (cfg->dry_run ? MG_STORE_READONLY : 0);
-	if (cfg->db_url) /* TODO(pg): mg_store_open_db */
-		return mg_fail(MG_ERR_UNSUPPORTED, RP_DOM, "--db is not available yet");
-	return mg_store_open_ex(cfg->data_dir, flags, st);
+	return mg_store_open_db(cfg->data_dir, cfg->db_url, flags, st);
 }
 
 int mg_reprocess_run(const mg_reprocess_config *cfg, mg_reprocess_summary *summary)
