@@ -133,6 +133,7 @@ typedef struct run {
 	int ncals;
 	quant_entry quants[MAX_QUANTS];
 	int nquants;
+	mg_plan_cache *plans;        /* the analysis plans, shared by the workers */
 } run;
 
 static double now_s(void)
@@ -258,7 +259,7 @@ static mg_quant_analyzer *analyzer_get(worker *w, const mg_quant *q, const mg_an
 		e = &w->an[WORKER_ANALYZERS - 1];
 	}
 	memset(e, 0, sizeof *e);
-	if ((*rc = mg_quant_analyzer_new(q, ac, 0, &e->a)) < 0) {
+	if ((*rc = mg_quant_analyzer_new_shared(q, ac, 0, w->r->plans, &e->a)) < 0) {
 		w->nan_used--;
 		return NULL;
 	}
@@ -829,7 +830,7 @@ int mg_reprocess_run(const mg_reprocess_config *cfg, mg_reprocess_summary *summa
 	pg.cap = cfg->page ? cfg->page : 512;
 	mg_measurement_filter f = cfg->filter;
 	f.kind = "xrf";
-	if ((rc = settings(&r, c.st)) < 0)
+	if ((rc = settings(&r, c.st)) < 0 || (rc = mg_plan_cache_new(16 + 8 * (size_t)cfg->jobs, &r.plans)) < 0)
 		goto out;
 	long long energy_id = 0;
 	for (int i = 0; i < 2 && cfg->calib_ref[i]; i++) {
@@ -942,6 +943,7 @@ out:
 	for (int i = 0; i < r.ncals; i++)
 		mg_quant_calibration_clear(&r.cals[i].cal);
 	mg_grade_table_free(r.grades);
+	mg_plan_cache_free(r.plans); /* the workers' analyzers are gone */
 	pthread_cond_destroy(&r.work);
 	pthread_cond_destroy(&r.done);
 	pthread_mutex_destroy(&r.lock);

@@ -29,7 +29,7 @@
 
 typedef struct slot {
 	char key[MG_ANALYSIS_ELEMENTS_LEN];
-	mg_analysis_plan *plan;
+	const mg_analysis_plan *plan; /* owned, or from the shared cache */
 	mg_analysis_ctx *ctx;
 	mg_analysis_result *res;
 	unsigned long used;
@@ -39,6 +39,7 @@ struct mg_quant_analyzer {
 	const mg_quant *q;
 	mg_analysis_config cfg;
 	unsigned flags;
+	mg_plan_cache *cache;           /* shared plans (NULL: the analyzer's own) */
 	slot s[NSLOT];
 	unsigned long tick;
 	const mg_analysis_result *last; /* the last fit (a slot's result, or refined) */
@@ -60,11 +61,23 @@ int mg_quant_analyzer_new(const mg_quant *q, const mg_analysis_config *cfg, unsi
 	return 0;
 }
 
-static void slot_clear(slot *s)
+int mg_quant_analyzer_new_shared(const mg_quant *q, const mg_analysis_config *cfg, unsigned flags,
+                                 mg_plan_cache *cache, mg_quant_analyzer **out)
+{
+	int rc = mg_quant_analyzer_new(q, cfg, flags, out);
+	if (rc == 0)
+		(*out)->cache = cache;
+	return rc;
+}
+
+static void slot_clear(mg_quant_analyzer *a, slot *s)
 {
 	mg_analysis_result_free(s->res);
 	mg_analysis_ctx_free(s->ctx);
-	mg_analysis_plan_free(s->plan);
+	if (a->cache)
+		q_plan_cache_release(a->cache, s->plan);
+	else
+		mg_analysis_plan_free((mg_analysis_plan *)s->plan);
 	memset(s, 0, sizeof *s);
 }
 
@@ -79,7 +92,7 @@ void mg_quant_analyzer_free(mg_quant_analyzer *a)
 	if (!a)
 		return;
 	for (int i = 0; i < NSLOT; i++)
-		slot_clear(&a->s[i]);
+		slot_clear(a, &a->s[i]);
 	mg_analysis_result_free(a->refined);
 	free(a);
 }
@@ -151,16 +164,22 @@ static slot *get_slot(mg_quant_analyzer *a, const char *key, int *rc)
 		if (a->s[i].used < lru->used)
 			lru = &a->s[i];
 	}
-	slot_clear(lru);
+	slot_clear(a, lru);
 	mg_analysis_config c = a->cfg;
 	snprintf(c.matrix, sizeof c.matrix, "%s", key);
-	*rc = mg_analysis_plan_new(&c, &lru->plan);
+	if (a->cache) {
+		*rc = q_plan_cache_acquire(a->cache, &c, &lru->plan);
+	} else {
+		mg_analysis_plan *own = NULL;
+		*rc = mg_analysis_plan_new(&c, &own);
+		lru->plan = own;
+	}
 	if (*rc < 0)
 		return NULL;
 	lru->ctx = mg_analysis_ctx_new(lru->plan);
 	lru->res = mg_analysis_result_new(lru->plan);
 	if (!lru->ctx || !lru->res) {
-		slot_clear(lru);
+		slot_clear(a, lru);
 		*rc = mg_fail(MG_ERR_NOMEM, QDOM, "out of memory");
 		return NULL;
 	}

@@ -193,4 +193,8 @@ int q_uncertainty(q_run *r);
 void q_flags(const q_run *r, mg_quant_result *res);
 void q_note(mg_quant_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* plan_cache.c: a plan for cfg from the shared cache (counted: give it back). */
+int q_plan_cache_acquire(mg_plan_cache *c, const mg_analysis_config *cfg, const mg_analysis_plan **out);
+void q_plan_cache_release(mg_plan_cache *c, const mg_analysis_plan *plan);
+
 #endif

@@ -418,6 +418,19 @@ int mg_quant_analyzer_run(mg_quant_analyzer *a, const double *counts, size_t nch
                           mg_quant_meas *meas, mg_quant_result *res, mg_quant_kratio *kr, size_t maxk,
                           size_t *nk);
 
+/* Analysis plans shared by the analyzers of several threads: each analyzer
+ * keeps its own contexts and results, the plans (immutable) are built once
+ * for all. Thread-safe. capacity: plans kept when unused (1..4096). */
+typedef struct mg_plan_cache mg_plan_cache;
+int mg_plan_cache_new(size_t capacity, mg_plan_cache **out);
+/* After every analyzer using it is freed. */
+void mg_plan_cache_free(mg_plan_cache *c);
+/* Plans built and plans found in the cache so far. */
+void mg_plan_cache_stats(mg_plan_cache *c, unsigned long *built, unsigned long *hits);
+/* An analyzer whose fast-path plans come from (and go back to) cache. */
+int mg_quant_analyzer_new_shared(const mg_quant *q, const mg_analysis_config *cfg, unsigned flags,
+                                 mg_plan_cache *cache, mg_quant_analyzer **out);
+
 /* The spectrum fit behind the last mg_quant_analyzer_run (the final fit: with
  * the quantified matrix when the feedback refitted), or NULL when it failed.
  * Owned by the analyzer; valid until its next run or its release. */
