@@ -239,34 +239,11 @@ static json_t *result_json(const job *j)
 	json_object_set_new(o, "file", json_string(j->path));
 	if (j->s && j->s->sample.sample_id)
 		json_object_set_new(o, "sample_id", json_string(j->s->sample.sample_id));
-	json_object_set_new(o, "calibration",
-	                    json_pack("{s:f,s:f,s:f,s:f,s:f}", "offset_kev", r->cal.offset_kev,
-	                              "gain_kev", r->cal.gain_kev, "quad_kev", r->cal.quad_kev,
-	                              "noise_kev", r->noise_kev, "fano", r->fano));
-	json_object_set_new(o, "chi2_reduced", cli_json_real(r->chi2_reduced));
-	json_object_set_new(o, "live_time_s", cli_json_real(j->live));
-	json_t *fams = json_array();
-	for (size_t i = 0; i < r->nfamilies; i++) {
-		const mg_family_result *f = &r->families[i];
-		const char *el = f->element[0] ? f->element
-		                 : f->kind == MG_FAMILY_PILEUP ? "pileup"
-		                                               : "beam";
-		json_t *fo = json_object();
-		json_object_set_new(fo, "element", json_string(el));
-		json_object_set_new(fo, "family", json_string(f->family));
-		json_object_set_new(fo, "area", cli_json_real(f->area));
-		json_object_set_new(fo, "sigma", cli_json_real(f->sigma));
-		json_object_set_new(fo, "cps", cli_json_real(f->cps));
-		json_object_set_new(fo, "dl", cli_json_real(f->dl));
-		json_object_set_new(fo, "status", json_string(mg_family_status_name(f->status)));
-		json_object_set_new(fo, "energy_kev", cli_json_real(f->energy_kev));
-		json_array_append_new(fams, fo);
-	}
-	json_object_set_new(o, "families", fams);
-	json_t *w = json_array();
-	for (size_t i = 0; i < r->nwarnings; i++)
-		json_array_append_new(w, json_string(r->warnings[i].text));
-	json_object_set_new(o, "warnings", w);
+	char *fit = mg_analysis_result_json(r, j->live);
+	json_t *fo = fit ? json_loads(fit, 0, NULL) : NULL;
+	free(fit);
+	json_object_update(o, fo); /* calibration, chi2_reduced, live_time_s, families, warnings */
+	json_decref(fo);
 	if (j->plot_path[0])
 		json_object_set_new(o, "plot", json_string(j->plot_path));
 	cli_quant_json(o, j->path, j->s, r, j->plan ? j->plan : j->shared); /* issue 6 */

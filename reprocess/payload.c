@@ -14,46 +14,21 @@ static json_t *jreal(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
-static json_t *families_json(const mg_analysis_result *r)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; r && i < r->nfamilies; i++) {
-		const mg_family_result *f = &r->families[i];
-		const char *el = f->element[0] ? f->element : f->kind == MG_FAMILY_PILEUP ? "pileup" : "beam";
-		json_t *o = json_object();
-		json_object_set_new(o, "element", json_string(el));
-		json_object_set_new(o, "family", json_string(f->family));
-		json_object_set_new(o, "area", jreal(f->area));
-		json_object_set_new(o, "sigma", jreal(f->sigma));
-		json_object_set_new(o, "cps", jreal(f->cps));
-		json_object_set_new(o, "dl", jreal(f->dl));
-		json_object_set_new(o, "status", json_string(mg_family_status_name(f->status)));
-		json_object_set_new(o, "energy_kev", jreal(f->energy_kev));
-		json_array_append_new(a, o);
-	}
-	return a;
-}
-
 char *rp_payload(const rp_output *o)
 {
 	json_t *p = json_object();
-	const mg_analysis_result *r = o->fit;
 	json_object_set_new(p, "file", json_string(o->file));
 	if (o->sample_id)
 		json_object_set_new(p, "sample_id", json_string(o->sample_id));
-	if (r) {
-		json_object_set_new(p, "calibration",
-		                    json_pack("{s:o,s:o,s:o,s:o,s:o}", "offset_kev", jreal(r->cal.offset_kev), "gain_kev",
-		                              jreal(r->cal.gain_kev), "quad_kev", jreal(r->cal.quad_kev), "noise_kev",
-		                              jreal(r->noise_kev), "fano", jreal(r->fano)));
-		json_object_set_new(p, "chi2_reduced", jreal(r->chi2_reduced));
-	}
-	json_object_set_new(p, "live_time_s", jreal(o->live_time_s));
-	json_object_set_new(p, "families", families_json(r));
-	json_t *w = json_array();
-	for (size_t i = 0; r && i < r->nwarnings; i++)
-		json_array_append_new(w, json_string(r->warnings[i].text));
-	json_object_set_new(p, "warnings", w);
+	/* the fit, as analyze writes it */
+	char *fs = o->fit ? mg_analysis_result_json(o->fit, o->live_time_s) : NULL;
+	json_t *fit = fs ? json_loads(fs, 0, NULL) : NULL;
+	free(fs);
+	if (fit)
+		json_object_update(p, fit);
+	else
+		json_object_set_new(p, "live_time_s", jreal(o->live_time_s));
+	json_decref(fit);
 
 	/* the quantification: the library's own JSON, with composition, kratios
 	 * and calibration_id at the top level as analyze writes them */

@@ -396,6 +396,28 @@ int mg_store_measurement_get_uuid(mg_store *st, const char *uuid, mg_measurement
 	return get_one(st, S_MEAS_GET_UUID, 0, lower, out);
 }
 
+/* Step a bound listing statement: each row as a borrowed measurement to cb
+ * (non-zero stops; negative is returned). The count visited, or an error. */
+static int visit(mg_store *st, enum stmt_id sid, db_stmt *s, mg_measurement_cb cb, void *userdata, const char *what)
+{
+	int n = 0, rc, e = MG_OK;
+	while ((rc = db_step(s)) == DB_ROW) {
+		mg_measurement m;
+		store_fill_measurement(s, &m, 0);
+		n++;
+		int r = cb(&m, userdata);
+		if (r) {
+			e = r < 0 ? r : MG_OK;
+			rc = DB_DONE;
+			break;
+		}
+	}
+	if (rc != DB_DONE)
+		e = store_sql_fail(st, what);
+	stmt_put(st, sid, s);
+	return e < 0 ? e : n;
+}
+
 int mg_store_measurements_list(mg_store *st, const char *batch_id, const char *sample_id, mg_measurement_cb cb,
                                void *userdata)
 {
@@ -411,23 +433,7 @@ int mg_store_measurements_list(mg_store *st, const char *batch_id, const char *s
 		return MG_ERR_IO;
 	bind_text(s, 1, batch_id);
 	bind_text(s, 2, sample_id);
-	int n = 0, rc;
-	e = MG_OK;
-	while ((rc = db_step(s)) == DB_ROW) {
-		mg_measurement m;
-		store_fill_measurement(s, &m, 0);
-		n++;
-		int r = cb(&m, userdata);
-		if (r) {
-			e = r < 0 ? r : MG_OK;
-			rc = DB_DONE;
-			break;
-		}
-	}
-	if (rc != DB_DONE)
-		e = store_sql_fail(st, "listing measurements");
-	stmt_put(st, S_MEAS_LIST, s);
-	return e < 0 ? e : n;
+	return visit(st, S_MEAS_LIST, s, cb, userdata, "listing measurements");
 }
 
 /* "2024-05-01" or "2024-05-01T12:00[:00[.000]][Z]": digits where digits go. */
@@ -474,23 +480,7 @@ int mg_store_measurements_scan(mg_store *st, const mg_measurement_filter *f, lon
 	bind_text(s, 4, f->kind);
 	bind_text(s, 5, f->since);
 	db_bind_int64(s, 6, limit);
-	int n = 0, rc;
-	e = MG_OK;
-	while ((rc = db_step(s)) == DB_ROW) {
-		mg_measurement m;
-		store_fill_measurement(s, &m, 0);
-		n++;
-		int r = cb(&m, userdata);
-		if (r) {
-			e = r < 0 ? r : MG_OK;
-			rc = DB_DONE;
-			break;
-		}
-	}
-	if (rc != DB_DONE)
-		e = store_sql_fail(st, "scanning measurements");
-	stmt_put(st, S_MEAS_SCAN, s);
-	return e < 0 ? e : n;
+	return visit(st, S_MEAS_SCAN, s, cb, userdata, "scanning measurements");
 }
 
 int store_verify_file(mg_store *st, const mg_measurement *m, char got[MG_SHA256_HEX_SIZE], const char **what_out)

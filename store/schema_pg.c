@@ -255,6 +255,16 @@ static int identity(mg_store *st, int *version, const char *what)
 	return MG_OK;
 }
 
+static int pg_set_version(mg_store *st, int version)
+{
+	char sql[256];
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO magassay_meta(key, value) VALUES ('schema_version', '%d'), ('application_id', "
+	         "'" APP_ID_TEXT "') ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	         version);
+	return db_exec(st->db, sql);
+}
+
 int store_pg_prepare_schema(mg_store *st, int nocreate)
 {
 	int version = 0, e;
@@ -270,40 +280,5 @@ int store_pg_prepare_schema(mg_store *st, int nocreate)
 		               "the database %s has schema version %d and this magassay needs %d; it cannot be "
 		               "migrated read-only: open it once with write access",
 		               db_where(st->db), version, MG_STORE_SCHEMA_VERSION);
-	for (int v = version; v < store_migration_count_pg; v++) {
-		char what[64], sql[256], details[96], target[16];
-		int now = 0;
-		snprintf(what, sizeof(what), "migrating the schema to version %d", v + 1);
-		/* The write lock: two processes opening a new database migrate it once. */
-		if ((e = store_begin(st, what)) != MG_OK)
-			return e;
-		if ((e = identity(st, &now, what)) != MG_OK) {
-			store_rollback(st);
-			return e;
-		}
-		if (now > v) { /* another process migrated while we waited for the lock */
-			store_rollback(st);
-			v = now - 1;
-			continue;
-		}
-		snprintf(sql, sizeof(sql),
-		         "INSERT INTO magassay_meta(key, value) VALUES ('schema_version', '%d'), ('application_id', "
-		         "'" APP_ID_TEXT "') ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-		         v + 1);
-		if (db_exec(st->db, store_migrations_pg[v]) != DB_OK || db_exec(st->db, sql) != DB_OK) {
-			e = store_sql_fail(st, what);
-			store_rollback(st);
-			return e;
-		}
-		snprintf(details, sizeof(details), "{\"from\": %d, \"to\": %d}", v, v + 1);
-		snprintf(target, sizeof(target), "%d", v + 1);
-		if ((e = store_event(st, NULL, "schema.migrate", "schema", target, details)) != MG_OK) {
-			store_rollback(st);
-			return e;
-		}
-		if ((e = store_commit(st, what)) != MG_OK)
-			return e;
-		mg_info(STORE_DOM, "%s: schema migrated to version %d", db_where(st->db), v + 1);
-	}
-	return MG_OK;
+	return store_migrate(st, version, store_migrations_pg, store_migration_count_pg, identity, pg_set_version);
 }

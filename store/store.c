@@ -451,37 +451,32 @@ static int read_identity(mg_store *st, int *version)
 	return MG_OK;
 }
 
-static int migrate(mg_store *st, int from)
+int store_migrate(mg_store *st, int from, const char *const *migrations, int count,
+                  int (*read_version)(mg_store *st, int *version, const char *what),
+                  int (*write_version)(mg_store *st, int version))
 {
-	for (int v = from; v < store_migration_count; v++) {
-		char what[64], sql[96], details[96];
+	for (int v = from; v < count; v++) {
+		char what[64], details[96], target[16];
 		int now = 0, e;
 		snprintf(what, sizeof(what), "migrating the schema to version %d", v + 1);
+		/* The write lock: two processes opening a new database migrate it once. */
 		if ((e = store_begin(st, what)) != MG_OK)
 			return e;
-		/* Another process may have migrated while we waited for the lock. */
-		if ((e = pragma_int(st, "PRAGMA user_version", &now, what)) != MG_OK) {
+		if ((e = read_version(st, &now, what)) != MG_OK) {
 			store_rollback(st);
 			return e;
 		}
-		if (now > v) {
+		if (now > v) { /* another process migrated while we waited for the lock */
 			store_rollback(st);
 			v = now - 1;
 			continue;
 		}
-		int rc = db_exec(st->db, store_migrations[v]);
-		if (rc == DB_OK) {
-			snprintf(sql, sizeof(sql), "PRAGMA user_version = %d; PRAGMA application_id = %d", v + 1,
-			         STORE_APP_ID);
-			rc = db_exec(st->db, sql);
-		}
-		if (rc != DB_OK) {
+		if (db_exec(st->db, migrations[v]) != DB_OK || write_version(st, v + 1) != DB_OK) {
 			e = store_sql_fail(st, what);
 			store_rollback(st);
 			return e;
 		}
 		snprintf(details, sizeof(details), "{\"from\": %d, \"to\": %d}", v, v + 1);
-		char target[16];
 		snprintf(target, sizeof(target), "%d", v + 1);
 		if ((e = store_event(st, NULL, "schema.migrate", "schema", target, details)) != MG_OK) {
 			store_rollback(st);
@@ -489,9 +484,21 @@ static int migrate(mg_store *st, int from)
 		}
 		if ((e = store_commit(st, what)) != MG_OK)
 			return e;
-		mg_info(STORE_DOM, "%s: schema migrated to version %d", st->dir, v + 1);
+		mg_info(STORE_DOM, "%s: schema migrated to version %d", db_where(st->db), v + 1);
 	}
 	return MG_OK;
+}
+
+static int sqlite_version(mg_store *st, int *version, const char *what)
+{
+	return pragma_int(st, "PRAGMA user_version", version, what);
+}
+
+static int sqlite_set_version(mg_store *st, int version)
+{
+	char sql[96];
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d; PRAGMA application_id = %d", version, STORE_APP_ID);
+	return db_exec(st->db, sql);
 }
 
 /* SQLite: the connection settings, the identity check and the migrations. */
@@ -536,7 +543,10 @@ static int configure(mg_store *st)
 	/* Every commit reaches the disk before we return: a registered measurement survives power loss. */
 	if (db_exec(st->db, "PRAGMA synchronous = FULL") != DB_OK)
 		return store_sql_fail(st, "opening the store");
-	return version < MG_STORE_SCHEMA_VERSION ? migrate(st, version) : MG_OK;
+	return version < MG_STORE_SCHEMA_VERSION
+	               ? store_migrate(st, version, store_migrations, store_migration_count, sqlite_version,
+	                               sqlite_set_version)
+	               : MG_OK;
 }
 
 int mg_store_open(const char *data_dir, mg_store **out)

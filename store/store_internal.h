@@ -125,4 +125,11 @@ extern const int store_migration_count_pg;
  * (schema_pg.c). nocreate: an empty database is MG_ERR_NOT_FOUND. */
 int store_pg_prepare_schema(mg_store *st, int nocreate);
 
+/* Run migrations[from..count-1], each in its own write transaction (the
+ * version re-read under the lock, so concurrent openers migrate once), with
+ * the backend's way to read and write the schema version; audit-logged. */
+int store_migrate(mg_store *st, int from, const char *const *migrations, int count,
+                  int (*read_version)(mg_store *st, int *version, const char *what),
+                  int (*write_version)(mg_store *st, int version));
+
 #endif

@@ -326,6 +326,11 @@ int mg_analysis_wisdom_export(const char *path);
 /* ---------------------------------------------------------------- names and output */
 
 const char *mg_family_status_name(mg_family_status s); /* "ok", "below-dl", "poor-fit", "not-fitted" */
+/* The fit as a compact JSON object (malloc'ed text, NULL on no memory):
+ * calibration {offset_kev, gain_kev, quad_kev, noise_kev, fano}, chi2_reduced,
+ * live_time_s, families [{element, family, area, sigma, cps, dl, status,
+ * energy_kev}], warnings [text] — the analysis part of a stored result. */
+char *mg_analysis_result_json(const mg_analysis_result *r, double live_time_s);
 /* Parse an element list (as in config.elements) for validity only: 0 or
  * MG_ERR_ARG with a detail naming the offending item. */
 int mg_analysis_elements_check(const char *elements);

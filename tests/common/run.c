@@ -49,7 +49,10 @@ int mg_test_run(const char *const *argv, const char *const *env, mg_test_output 
 		dup2(fileno(out), 1);
 		dup2(fileno(err), 2);
 		for (int i = 0; env && env[i]; i++)
-			putenv((char *)env[i]);
+			if (strchr(env[i], '='))
+				putenv((char *)env[i]);
+			else
+				unsetenv(env[i]);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}

@@ -9,7 +9,7 @@ typedef struct mg_test_output {
 } mg_test_output;
 
 /* argv[0] is the program; env (may be NULL) holds "NAME=value" strings to set
- * in the child, NULL-terminated. */
+ * in the child, or "NAME" to unset, NULL-terminated. */
 int mg_test_run(const char *const *argv, const char *const *env, mg_test_output *o);
 void mg_test_output_clear(mg_test_output *o);
 

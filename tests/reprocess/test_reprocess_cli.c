@@ -28,14 +28,11 @@ static char env_data[700];
 /* Run `magassay reprocess ARGS... [--db URL]` with MAGASSAY_DATA set. */
 static int reprocess(mg_test_output *o, ...)
 {
-	const char *argv[32];
-	int argc = 0;
-	argv[argc++] = exe;
-	argv[argc++] = "reprocess";
+	const char *argv[32] = {exe, "reprocess"};
+	int argc = 2;
 	va_list ap;
 	va_start(ap, o);
-	const char *a;
-	while ((a = va_arg(ap, const char *)) != NULL && argc < 28)
+	for (const char *a; (a = va_arg(ap, const char *)) != NULL && argc < 28;)
 		argv[argc++] = a;
 	va_end(ap);
 	if (db_url) {

@@ -14,36 +14,14 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "run.h"
 #include "magassay/error.h"
 #include "magassay/store.h"
 #include "pgtest.h"
 
 static const char *exe;
 static char *db_url; /* PostgreSQL: every command gets --db db_url */
-static char out_path[600], err_path[600];
 static char *out_text, *err_text;
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return strdup("");
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int c;
-	while ((c = fgetc(f)) != EOF) {
-		if (len + 2 > cap) {
-			cap = cap ? cap * 2 : 4096;
-			buf = realloc(buf, cap);
-		}
-		buf[len++] = (char)c;
-	}
-	fclose(f);
-	if (!buf)
-		return strdup("");
-	buf[len] = '\0';
-	return buf;
-}
 
 /* Run the binary with the given arguments (NULL-terminated); env_data sets MAGASSAY_DATA. */
 static int run(const char *env_data, ...)
@@ -64,24 +42,14 @@ static int run(const char *env_data, ...)
 	argv[argc] = NULL;
 	free(out_text);
 	free(err_text);
-	pid_t pid = fork();
-	if (pid == 0) {
-		int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		dup2(o, 1);
-		dup2(e, 2);
-		if (env_data)
-			setenv("MAGASSAY_DATA", env_data, 1);
-		else
-			unsetenv("MAGASSAY_DATA");
-		execv(exe, (char *const *)argv);
-		_exit(127);
-	}
-	int status = 0;
-	waitpid(pid, &status, 0);
-	out_text = slurp(out_path);
-	err_text = slurp(err_path);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	char data[700];
+	snprintf(data, sizeof data, "MAGASSAY_DATA=%s", env_data ? env_data : "");
+	const char *env[] = {env_data ? data : "MAGASSAY_DATA", NULL};
+	mg_test_output o;
+	int rc = mg_test_run(argv, env, &o);
+	out_text = o.out;
+	err_text = o.err;
+	return rc;
 }
 
 static json_t *out_json(void)
@@ -148,8 +116,6 @@ int main(int argc, char **argv)
 	char dir[600], none[600];
 	snprintf(dir, sizeof(dir), "%s/data", tmp);
 	snprintf(none, sizeof(none), "%s/absent", tmp);
-	snprintf(out_path, sizeof(out_path), "%s/stdout", tmp);
-	snprintf(err_path, sizeof(err_path), "%s/stderr", tmp);
 
 	/* The store: lot L1 with samples S1 (2 measurements, one with results) and S2 (1),
 	 * and a batch and a sample both called X1. */
