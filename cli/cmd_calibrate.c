@@ -247,6 +247,13 @@ static int do_energy(const copts *o, const char *path, int resolution)
 		printf("%s: offset %.5f keV, gain %.7f keV/ch, quad %.3g; noise %.4f keV, Fano %.4f; chi2 %.3f\n", path,
 		       ref.cal.offset_kev, ref.cal.gain_kev, ref.cal.quad_kev, ref.det.noise_kev, ref.det.fano,
 		       ref.chi2_reduced);
+	/* a calibration that fits this badly most likely matched peaks to the wrong lines
+	 * (a spectrum with few lines, e.g. a pure-element check standard) */
+	if (ref.chi2_reduced > (resolution ? 5.0 : 15.0))
+		fprintf(stderr, "magassay calibrate: warning: %s: the fit is poor (reduced chi2 %.1f): the peaks may "
+		        "be matched to the wrong lines; check the gain (%.5f keV/ch) before using this calibration, or "
+		        "calibrate on a spectrum with more lines (a magnet sample)\n",
+		        path, ref.chi2_reduced, ref.cal.gain_kev);
 	rc = r.payload_json ? finish(o, &r) : CLI_FAIL;
 	mg_calib_record_clear(&r);
 	mg_spectrum_free(s);

@@ -92,9 +92,10 @@ echo "== QC and reports"
 echo "batch report: $MAGASSAY_DATA/$LOT.pdf, $MAGASSAY_DATA/$LOT.csv, $MAGASSAY_DATA/$LOT.png"
 echo "certificate:  $MAGASSAY_DATA/$LOT-01.pdf"
 echo
-echo "== later: a resolution calibration from the Fe check standard, and what reprocessing the lot"
-echo "   with it would change (dry run: nothing is written; without --dry-run each result gets a new version)"
-"$MAGASSAY" calibrate resolution "$MAGASSAY_DATA"/spectra/"$LOT"/"$LOT-CHK-FE"/*.mca --name demo-dp5 \
+echo "== later: a resolution calibration (on the first sample: a magnet has many lines), and what"
+echo "   reprocessing the lot with it would change (dry run: nothing is written; without --dry-run"
+echo "   each result gets a new version)"
+"$MAGASSAY" calibrate resolution "$MAGASSAY_DATA"/spectra/"$LOT"/"$LOT-01"/*.mca --name demo-dp5 \
 	--operator "$OPERATOR" | tail -n 1
 "$MAGASSAY" reprocess --batch "$LOT" --calib resolution:demo-dp5 --grades "$here/grades.ini" --dry-run
 echo
