@@ -12,6 +12,7 @@
 #define AN_DOM "analysis"
 #define AN_FWHM_PER_SIGMA 2.3548200450309493
 #define AN_EPS_SI 0.00385   /* keV per electron–hole pair, the PyMca/xmimsim convention */
+#define AN_SI_KA_KEV 1.7398 /* Si Kα: escape peaks sit this far below their line */
 #define AN_MAX_RANGES 6     /* main-channel ranges per family (local χ²) */
 #define AN_MAX_NL 12        /* nonlinear parameters of the refinement */
 #define AN_MAX_SCLINES 64   /* lines of one scatter family */

@@ -104,6 +104,7 @@ static void score(const mg_analysis_config *cfg, const mg_peak *pk, int npk, con
 {
 	unsigned char used[MAXLN] = {0};
 	double gained[MAXLN] = {0};
+	double unexplained[MAXPK] = {0}; /* the penalty of each peak no line explains */
 	c->score = 0;
 	c->nmatch = 0;
 	for (int q = 0; q < npk; q++) {
@@ -126,9 +127,9 @@ static void score(const mg_analysis_config *cfg, const mg_peak *pk, int npk, con
 			}
 		}
 		if (best < 0) {
-			/* an unexplained peak counts against the calibration (scatter, escape
-			 * and sum peaks are not in the list: half weight) */
-			c->score -= 0.5 * log1p(pk[q].significance);
+			/* an unexplained peak counts against the calibration (half weight:
+			 * scatter is not in the list); escape and sum peaks are checked below */
+			unexplained[q] = 0.5 * log1p(pk[q].significance);
 			continue;
 		}
 		used[best] = 1;
@@ -156,6 +157,27 @@ static void score(const mg_analysis_config *cfg, const mg_peak *pk, int npk, con
 					c->nmatch--;
 				}
 		}
+	}
+	/* a peak where the calibration puts the Si escape (E − 1.74 keV) or the sum
+	 * peak (2E) of a line it found is explained too: the right calibration
+	 * explains a pure element's whole spectrum, a wrong one leaves these over
+	 * (on a spectrum with few lines this is what tells them apart) */
+	for (int q = 0; q < npk; q++) {
+		if (unexplained[q] <= 0)
+			continue;
+		double e = c->off + c->gain * pk[q].channel;
+		double tol = 0.5 * fwhm(cfg, e);
+		if (tol < 2.5 * c->gain)
+			tol = 2.5 * c->gain;
+		int explained = 0;
+		for (int p = 0; p < npk && !explained; p++) {
+			if (c->match[p] < 0 || pk[p].significance < pk[q].significance)
+				continue;
+			double E = l[c->match[p]].e;
+			explained = (E > 2.5 && fabs(e - (E - AN_SI_KA_KEV)) < tol) || (E > 0.5 && fabs(e - 2 * E) < tol);
+		}
+		if (!explained)
+			c->score -= unexplained[q];
 	}
 }
 
