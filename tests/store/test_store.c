@@ -1126,31 +1126,60 @@ static void test_readonly(void)
 	free(dir);
 }
 
+/* Another writer holding the store's write lock: SQLite's BEGIN IMMEDIATE
+ * through a second connection, or PostgreSQL's advisory lock (docs/data-model.md). */
+typedef struct other_writer {
+	sqlite3 *lite;
+	void *pg;
+} other_writer;
+
+static int other_lock(other_writer *o, const char *dir)
+{
+	if (g_url) {
+		o->pg = mg_test_pg_connect(g_url);
+		return o->pg && mg_test_pg_conn_exec(o->pg, "BEGIN; SELECT pg_advisory_xact_lock(5568511004369897812)",
+		                                     NULL, 0) == 0;
+	}
+	o->lite = raw_open(dir);
+	return o->lite && sqlite3_exec(o->lite, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
+}
+
+static int other_commit(other_writer *o)
+{
+	int ok = o->pg ? mg_test_pg_conn_exec(o->pg, "COMMIT", NULL, 0) == 0
+	               : sqlite3_exec(o->lite, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+	if (o->pg)
+		mg_test_pg_close(o->pg);
+	else
+		sqlite3_close(o->lite);
+	return ok;
+}
+
 static void test_locked(void)
 {
-	char *dir = fresh_dir("locked");
+	char *dir = fresh_dir(g_url ? "pg-locked" : "locked");
 	mg_store *st = NULL;
 	CHECK_RC(t_open(dir, &st), MG_OK);
 	if (!st)
 		return;
 	CHECK_RC(mg_store_batch_ensure(st, "B", NULL, NULL), MG_OK);
 	/* Another writer holds the write lock longer than we wait. */
-	sqlite3 *other = raw_open(dir);
-	CHECK(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK);
+	other_writer other = {0};
+	CHECK(other_lock(&other, dir));
 	CHECK_RC(mg_store_set_busy_timeout(st, 200), MG_OK);
 	double t0 = now_s();
 	CHECK_RC(mg_store_batch_ensure(st, "B2", NULL, NULL), MG_ERR_BUSY);
 	double waited = now_s() - t0;
-	CHECK(contains(mg_error_detail(), "locked") && contains(mg_error_detail(), "200 ms"));
+	CHECK_MSG(contains(mg_error_detail(), "locked") && contains(mg_error_detail(), "200 ms"), "%s",
+	          mg_error_detail());
 	CHECK_MSG(waited >= 0.15 && waited < 3, "waited %.3f s", waited);
-	/* Readers are not blocked by a writer (WAL). */
+	/* Readers are not blocked by a writer (SQLite: WAL). */
 	mg_batch b;
 	CHECK_RC(mg_store_batch_get(st, "B", &b), MG_OK);
 	mg_batch_clear(&b);
 	/* A writer that finishes within the timeout is waited for. */
-	CHECK(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(other_commit(&other));
 	CHECK_RC(mg_store_batch_ensure(st, "B2", NULL, NULL), MG_OK);
-	sqlite3_close(other);
 	CHECK(count_rows(dir, "batches") == 2);
 	mg_store_close(st);
 	rm_tree(dir);
@@ -1415,39 +1444,6 @@ static void test_pg_open_migrate(void)
 	free(dir);
 }
 
-static void test_pg_locked(void)
-{
-	char *dir = fresh_dir("pg-locked");
-	mg_store *st = NULL;
-	CHECK_RC(t_open(dir, &st), MG_OK);
-	if (!st)
-		return;
-	CHECK_RC(mg_store_batch_ensure(st, "B", NULL, NULL), MG_OK);
-	/* Another writer holds the store's write lock (docs/data-model.md) longer than we wait. */
-	void *other = mg_test_pg_connect(g_url);
-	CHECK(other != NULL);
-	CHECK(mg_test_pg_conn_exec(other, "BEGIN; SELECT pg_advisory_xact_lock(5568511004369897812)", NULL, 0) == 0);
-	CHECK_RC(mg_store_set_busy_timeout(st, 200), MG_OK);
-	double t0 = now_s();
-	CHECK_RC(mg_store_batch_ensure(st, "B2", NULL, NULL), MG_ERR_BUSY);
-	double waited = now_s() - t0;
-	CHECK_MSG(contains(mg_error_detail(), "locked") && contains(mg_error_detail(), "200 ms"), "%s",
-	          mg_error_detail());
-	CHECK_MSG(waited >= 0.15 && waited < 3, "waited %.3f s", waited);
-	/* Readers are not blocked by a writer. */
-	mg_batch b;
-	CHECK_RC(mg_store_batch_get(st, "B", &b), MG_OK);
-	mg_batch_clear(&b);
-	/* A writer that finishes within the timeout is waited for. */
-	CHECK(mg_test_pg_conn_exec(other, "COMMIT", NULL, 0) == 0);
-	CHECK_RC(mg_store_batch_ensure(st, "B2", NULL, NULL), MG_OK);
-	mg_test_pg_close(other);
-	CHECK(count_rows(dir, "batches") == 2);
-	mg_store_close(st);
-	rm_tree(dir);
-	free(dir);
-}
-
 static void test_pg_readonly_lost(void)
 {
 	char *dir = fresh_dir("pg-readonly");
@@ -1499,7 +1495,7 @@ int main(int argc, char **argv)
 		test_concurrent_writers();
 		test_db_choice();
 		test_pg_open_migrate();
-		test_pg_locked();
+		test_locked();
 		test_pg_readonly_lost();
 		test_check();
 		free(g_url);
