@@ -237,25 +237,26 @@ int mg_quant_analyzer_run(mg_quant_analyzer *a, const double *counts, size_t nch
 	snprintf(key, sizeof key, "%s", a->cfg.matrix);
 	int feedback = !(a->flags & MG_QA_NO_FEEDBACK);
 	if ((rc = fit(a, key, counts, nchan, live_s, current_ua, name, refine, meas)) < 0 ||
-	    (rc = q_quant_run(a->q, meas, res, kr, maxk, nk, feedback ? MG_QUANT_NO_MATRIX_U : 0)) < 0)
+	    (rc = q_quant_run(a->q, meas, res, kr, maxk, nk, feedback ? MG_QUANT_NO_MATRIX_U : 0, NULL)) < 0)
 		return rc;
 	if (!feedback)
 		return 0;
-	/* the quantified composition as the engine's matrix (not a coated surface) */
-	if (res->flags & MG_QS_COATING)
-		return q_quant_run(a->q, meas, res, kr, maxk, nk, 0);
+	/* the first pass's composition: where the second pass's iterations start */
 	mg_quant_comp c;
 	memset(&c, 0, sizeof c);
 	for (size_t i = 0; i < res->n; i++)
 		if (isfinite(res->el[i].wt_pct) && res->el[i].wt_pct > 0)
 			mg_quant_comp_set(&c, res->el[i].z, res->el[i].wt_pct / 100, 0);
+	/* the quantified composition as the engine's matrix (not a coated surface) */
+	if (res->flags & MG_QS_COATING)
+		return q_quant_run(a->q, meas, res, kr, maxk, nk, 0, &c);
 	char key2[MG_ANALYSIS_ELEMENTS_LEN];
 	if ((rc = matrix_key(&c, 1, key2, sizeof key2)) < 0)
 		return rc;
 	if (rc == 0 || strcmp(key2, key) == 0)
-		return q_quant_run(a->q, meas, res, kr, maxk, nk, 0);
+		return q_quant_run(a->q, meas, res, kr, maxk, nk, 0, &c);
 	if ((rc = fit(a, key2, counts, nchan, live_s, current_ua, name, refine, meas)) < 0 ||
-	    (rc = mg_quant_run(a->q, meas, res, kr, maxk, nk)) < 0)
+	    (rc = q_quant_run(a->q, meas, res, kr, maxk, nk, 0, &c)) < 0)
 		return rc;
 	q_note(res, "fitted with the quantified composition as the matrix: %s", key2);
 	return 0;

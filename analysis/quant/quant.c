@@ -723,11 +723,11 @@ static int pick_major(const q_run *r)
 int mg_quant_run(const mg_quant *q, const mg_quant_meas *unk, mg_quant_result *res, mg_quant_kratio *kratios,
                  size_t max_k, size_t *nk)
 {
-	return q_quant_run(q, unk, res, kratios, max_k, nk, 0);
+	return q_quant_run(q, unk, res, kratios, max_k, nk, 0, NULL);
 }
 
 int q_quant_run(const mg_quant *q, const mg_quant_meas *unk, mg_quant_result *res, mg_quant_kratio *kratios,
-                size_t max_k, size_t *nk, unsigned extra_flags)
+                size_t max_k, size_t *nk, unsigned extra_flags, const mg_quant_comp *start)
 {
 	if (!q || !unk || !res)
 		return mg_fail(MG_ERR_ARG, QDOM, "quant run: NULL argument");
@@ -776,7 +776,13 @@ int q_quant_run(const mg_quant *q, const mg_quant_meas *unk, mg_quant_result *re
 	} else {
 		snprintf(res->method_detail, sizeof res->method_detail, "empirical");
 	}
-	if ((rc = q_run_setup(r, &q->base, NULL, &r->s)) < 0 || (rc = q_solve_run(&r->s)) < 0)
+	if ((rc = q_run_setup(r, &q->base, NULL, &r->s)) < 0)
+		goto out;
+	for (size_t k = 0; start && k < r->na; k++) /* a warm start (see q_quant_run) */
+		r->s.w[r->a[k].el] = mg_quant_comp_get(start, r->a[k].z);
+	if (r->s.balance_el >= 0 && start)
+		r->s.w[r->s.balance_el] = mg_quant_comp_get(start, q_fp_element_z(q->fp, (size_t)r->s.balance_el));
+	if ((rc = q_solve_run(&r->s)) < 0)
 		goto out;
 	memcpy(r->w, r->s.w, sizeof r->w);
 	if (r->method == MG_QUANT_EMPIRICAL && (rc = q_empirical_apply(r)) < 0)

@@ -158,9 +158,11 @@ typedef struct q_run {
 } q_run;
 
 /* mg_quant_run with extra MG_QUANT_* flags for this call (the analyzer's
- * first pass skips the matrix uncertainty). */
+ * first pass skips the matrix uncertainty) and, when start is not NULL, the
+ * iterations starting from that composition (the analyzer's second pass
+ * starts where the first ended: the same answer in fewer iterations). */
 int q_quant_run(const struct mg_quant *q, const mg_quant_meas *unk, mg_quant_result *res, mg_quant_kratio *kratios,
-                size_t max_k, size_t *nk, unsigned extra_flags);
+                size_t max_k, size_t *nk, unsigned extra_flags, const mg_quant_comp *start);
 
 /* Set up a solve for the run with the given knobs and fixed-element values
  * (fixed_w NULL = the options' values): targets and scales per method
