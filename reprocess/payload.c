@@ -64,16 +64,6 @@ char *rp_payload(const rp_output *o)
 	return text;
 }
 
-void rp_payload_key(const char *payload_json, char key[65])
-{
-	key[0] = 0;
-	json_t *p = payload_json ? json_loads(payload_json, 0, NULL) : NULL;
-	const char *k = json_string_value(json_object_get(json_object_get(p, "reprocess"), "key"));
-	if (k && strlen(k) == 64)
-		memcpy(key, k, 65);
-	json_decref(p);
-}
-
 static double num(json_t *x)
 {
 	return json_is_number(x) ? json_number_value(x) : NAN;
@@ -100,6 +90,9 @@ void rp_values_read(const char *payload_json, rp_values *out)
 		out->n++;
 	}
 	out->quantified = out->n > 0;
+	const char *k = json_string_value(json_object_get(json_object_get(p, "reprocess"), "key"));
+	if (k && strlen(k) == 64)
+		memcpy(out->key, k, 65);
 	json_t *q = json_object_get(p, "quant");
 	const char *g = json_string_value(json_object_get(q, "grade"));
 	if (g)

@@ -671,11 +671,11 @@ static int consider(coord *c, page_item *it)
 		mg_result_clear(&latest);
 		return e;
 	}
-	char key[MG_SHA256_HEX_SIZE], have[65] = "";
+	char key[MG_SHA256_HEX_SIZE];
 	make_key(r, cal_id, it->sha, key);
-	if (latest.payload_json)
-		rp_payload_key(latest.payload_json, have);
-	if (strcmp(have, key) == 0) {
+	rp_values now; /* the latest result: its key, and what the change report compares */
+	rp_values_read(latest.payload_json, &now);
+	if (strcmp(now.key, key) == 0) {
 		/* up to date: this run's result is there already (an earlier, interrupted
 		 * run or shard made it); report it against the version before */
 		c->prog.up_to_date++;
@@ -684,11 +684,11 @@ static int consider(coord *c, page_item *it)
 			mg_result before;
 			memset(&before, 0, sizeof before);
 			if ((e = mg_store_result_get(c->st, it->id, latest.version - 1, &before)) == 0) {
-				rp_values o, n;
+				rp_values o;
 				rp_values_read(before.payload_json, &o);
-				rp_values_read(latest.payload_json, &n);
-				if (o.quantified && n.quantified)
-					report_change(c, it->id, it->uuid, it->batch, it->sample, latest.version - 1, latest.version, &o, &n);
+				if (o.quantified && now.quantified)
+					report_change(c, it->id, it->uuid, it->batch, it->sample, latest.version - 1, latest.version, &o,
+					              &now);
 			}
 			mg_result_clear(&before);
 		}
@@ -723,7 +723,7 @@ static int consider(coord *c, page_item *it)
 	}
 	if (latest.version > 0) {
 		sl->prev_version = latest.version;
-		rp_values_read(latest.payload_json, &sl->prev);
+		sl->prev = now;
 	}
 	mg_result_clear(&latest);
 	pthread_mutex_lock(&r->lock);

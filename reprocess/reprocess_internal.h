@@ -35,9 +35,6 @@ typedef struct rp_output {
  * A compact JSON text (malloc'ed) or NULL on no memory. */
 char *rp_payload(const rp_output *o);
 
-/* The idempotence key stored in a payload ("" when none): copied into key[65]. */
-void rp_payload_key(const char *payload_json, char key[65]);
-
 /* What the change report reads from a payload. */
 typedef struct rp_values {
 	size_t n;
@@ -46,6 +43,7 @@ typedef struct rp_values {
 	char grade[32];
 	char flags[160];
 	int quantified;                  /* the payload has a composition */
+	char key[65];                    /* its reprocessing key ("" when none) */
 } rp_values;
 
 /* Read the composition, grade and sample flags of a payload (zeroed values
