@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# The layers of libmagassay, enforced (docs/architecture.md#layers).
+#
+#   check_layers.sh SOURCE_DIR            check the tree; exit 1 on a forbidden include
+#   check_layers.sh --self-test           prove the check fails on a forbidden include
+#
+# Every library or CLI source file belongs to the layer of its top folder. A
+# file may include its own layer's headers and those of the layers listed
+# after it in ALLOWED below, nothing else. Public headers (include/magassay/)
+# belong to the layer that implements them (OWNER below); a public header
+# that is not in OWNER fails the check, so a new header must be placed.
+# Tests and benchmarks may include anything.
+set -euo pipefail
+
+declare -A ALLOWED=(
+  [core]=""
+  [formats]="core"
+  [physics]="core"
+  [calib]="core"
+  [plot]="core"
+  [drivers]="core physics"
+  [analysis]="core physics calib"
+  [store]="core calib"
+  [acq]="core formats drivers store calib"
+  [sequence]="core formats drivers analysis store calib"
+  [reprocess]="core formats physics calib analysis store"
+  [report]="core formats calib plot analysis store"
+  [serve]="core formats physics calib plot drivers analysis store acq sequence reprocess report"
+  [cli]="core formats physics calib plot drivers analysis store acq sequence reprocess report serve"
+)
+
+declare -A OWNER=(
+  [error.h]=core [log.h]=core [buf.h]=core [fileio.h]=core [spectrum.h]=core [version.h]=core
+  [icp.h]=core
+  [format.h]=formats
+  [xray.h]=physics [instrument.h]=physics
+  [calib.h]=calib
+  [plot.h]=plot
+  [transport.h]=drivers [device.h]=drivers [dp5.h]=drivers [icp_device.h]=drivers [usbids.h]=drivers
+  [xrfsim.h]=drivers
+  [analysis.h]=analysis [quant.h]=analysis [icp_analysis.h]=analysis
+  [store.h]=store [store_qc.h]=store
+  [acq.h]=acq
+  [sequence.h]=sequence
+  [reprocess.h]=reprocess
+  [report.h]=report [qc.h]=report
+  [serve.h]=serve
+)
+
+# The layer of a path relative to the source root, or "" (tests, bench, ...).
+layer_of() {
+  local top="${1%%/*}"
+  [ -n "${ALLOWED[$top]+x}" ] && echo "$top" || echo ""
+}
+
+# check ROOT EXCEPTIONS_FILE: print violations not excused, and stale excuses.
+check() {
+  local root="$1" exceptions="$2" bad=0 f inc target tl fl
+  declare -A seen=()
+  local -a files
+  mapfile -t files < <(cd "$root" && find . \( -name '*.c' -o -name '*.h' \) -not -path './tests/*' \
+                         -not -path './bench/*' -not -path './build*' -not -path './.git/*' | sed 's|^\./||' | sort)
+  for f in "${files[@]}"; do
+    if [[ "$f" == include/magassay/* ]]; then
+      local base="${f##*/}"
+      [ "$base" = "version.h.in" ] && continue
+      fl="${OWNER[$base]:-}"
+      if [ -z "$fl" ]; then
+        echo "$f: public header without a layer (add it to OWNER in tests/arch/check_layers.sh)"
+        bad=1
+        continue
+      fi
+    else
+      fl="$(layer_of "$f")"
+      [ -z "$fl" ] && continue
+    fi
+    while IFS= read -r inc; do
+      target=""
+      if [[ "$inc" == magassay/* ]]; then
+        tl="${OWNER[${inc#magassay/}]:-}"
+        if [ -z "$tl" ]; then
+          echo "$f: includes $inc, a public header without a layer"
+          bad=1
+          continue
+        fi
+        target="$inc"
+      elif [ -f "$root/$(dirname "$f")/$inc" ]; then
+        continue # beside the file: its own layer
+      elif [ -f "$root/$inc" ]; then
+        tl="$(layer_of "$inc")"
+        target="$inc"
+      elif [ -f "$root/core/$inc" ]; then
+        tl=core
+        target="core/$inc"
+      else
+        continue # generated or system
+      fi
+      [ -z "$tl" ] && { echo "$f: includes $inc from outside the library"; bad=1; continue; }
+      [ "$tl" = "$fl" ] && continue
+      if [[ " ${ALLOWED[$fl]} " == *" $tl "* ]]; then
+        continue
+      fi
+      local edge="$f -> $target"
+      if [ -f "$exceptions" ] && grep -qxF "$edge" "$exceptions"; then
+        seen["$edge"]=1
+        continue
+      fi
+      echo "$edge: $fl may not include $tl (allowed: ${ALLOWED[$fl]:-nothing})"
+      bad=1
+    done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$root/$f")
+  done
+  if [ -f "$exceptions" ]; then
+    while IFS= read -r edge; do
+      [[ -z "$edge" || "$edge" == \#* ]] && continue
+      if [ -z "${seen[$edge]+x}" ]; then
+        echo "stale exception (the include is gone: delete the line): $edge"
+        bad=1
+      fi
+    done < "$exceptions"
+  fi
+  return $bad
+}
+
+if [ "${1:-}" = "--self-test" ]; then
+  # A small tree: one allowed edge, then one forbidden edge added; the check
+  # must pass on the first and fail, naming the edge, on the second.
+  t="$(mktemp -d)"
+  trap 'rm -rf "$t"' EXIT
+  mkdir -p "$t/include/magassay" "$t/analysis" "$t/store" "$t/core"
+  echo '#include "magassay/error.h"' > "$t/include/magassay/store.h"
+  : > "$t/include/magassay/error.h"
+  : > "$t/core/internal.h"
+  printf '#include "internal.h"\n#include "magassay/error.h"\n' > "$t/analysis/fit.c"
+  check "$t" /dev/null > "$t/out1" || { echo "self-test: a clean tree failed:"; cat "$t/out1"; exit 1; }
+  echo '#include "magassay/store.h"' >> "$t/analysis/fit.c"
+  if check "$t" /dev/null > "$t/out2"; then
+    echo "self-test: analysis -> store was not caught"
+    exit 1
+  fi
+  grep -q 'analysis/fit.c -> magassay/store.h: analysis may not include store' "$t/out2" ||
+    { echo "self-test: wrong message:"; cat "$t/out2"; exit 1; }
+  echo "self-test: a forbidden include (analysis -> store) fails the check, as it must"
+  exit 0
+fi
+
+root="${1:?usage: check_layers.sh SOURCE_DIR | --self-test}"
+if check "$root" "$root/tests/arch/layer-exceptions.txt"; then
+  echo "layers: every include of the library and the CLI follows docs/architecture.md#layers"
+else
+  echo "layers: forbidden includes above (docs/architecture.md#layers)"
+  exit 1
+fi
