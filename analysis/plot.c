@@ -13,7 +13,7 @@
 #include <cairo.h>
 #include <png.h>
 
-#include "an.h"
+#include "xrf/an.h"
 #include "internal.h"
 #include "magassay/buf.h"
 #include "magassay/fileio.h"

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis/an.h"
+#include "analysis/xrf/an.h"
 #include "check.h"
 #include "magassay/analysis.h"
 #include "magassay/error.h"
