@@ -607,15 +607,6 @@ double rp_title(cairo_t *cr, const rp_theme *th, double x, double y, double w, c
 
 /* ---- canvases and PNG ------------------------------------------------------------- */
 
-void mg_plot_opts_default(mg_plot_opts *o)
-{
-	if (!o)
-		return;
-	memset(o, 0, sizeof(*o));
-	o->size = MG_PLOT_SCREEN;
-	o->log_y = -1;
-}
-
 int rp_canvas_new(const mg_plot_opts *o, double h_units, rp_canvas *c)
 {
 	mg_plot_opts def;

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The plot engine on its own: log axes label their decades 10ⁿ (a real
+ * superscript, not the markup shown as text) with 2…9 × 10ⁿ as minor ticks;
+ * linear ticks are nice numbers with a proper minus; and a figure with a long
+ * title, subtitle, small print, legend and axis labels, at every size, keeps
+ * every text it draws inside the canvas (the device box of each text is
+ * recorded), with the tick labels of an axis never overlapping. The PNG
+ * decodes and carries its text chunks. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "magassay/error.h"
+#include "plot/engine.h"
+#include "png_check.h"
+
+static void test_log_ticks(void)
+{
+	pl_fig f;
+	CHECK_RC(pl_fig_canvas(&f, NULL, 0), MG_OK);
+	pl_ticks t;
+	pl_axis a = {0.5, 2e5, 1, "Counts"};
+	pl_axis_ticks(&f, &a, 600, 0, &t);
+	/* every decade from 10⁰ to 10⁵, labelled with a superscript */
+	CHECK_MSG(t.n == 6, "%zu labelled ticks", t.n);
+	for (size_t i = 0; i < t.n && i < 6; i++) {
+		char want[40];
+		snprintf(want, sizeof(want), "10<sup>%zu</sup>", i);
+		CHECK_NEAR(t.v[i], pow(10, (double)i), 1e-9 * pow(10, (double)i));
+		CHECK_MSG(strcmp(t.label[i], want) == 0, "tick %zu: %s, wanted %s", i, t.label[i], want);
+	}
+	/* 2…9 × 10ⁿ as minor ticks, none of them a decade */
+	CHECK_MSG(t.nminor >= 40, "%zu minor ticks", t.nminor);
+	for (size_t i = 0; i < t.nminor; i++) {
+		double l = log10(t.minor[i]);
+		CHECK_MSG(fabs(l - round(l)) > 1e-6, "minor tick %g is a decade", t.minor[i]);
+	}
+	/* a short axis: fewer decades labelled, each still a decade */
+	pl_axis_ticks(&f, &a, 60, 0, &t);
+	CHECK_MSG(t.n >= 2 && t.n < 6, "%zu labelled ticks on a short axis", t.n);
+	for (size_t i = 0; i < t.n; i++) {
+		double l = log10(t.v[i]);
+		CHECK_MSG(fabs(l - round(l)) < 1e-9 && strstr(t.label[i], "<sup>"), "short axis tick %g: %s", t.v[i],
+		          t.label[i]);
+	}
+	/* negative exponents with a minus sign */
+	pl_axis s = {2e-4, 0.5, 1, NULL};
+	pl_axis_ticks(&f, &s, 600, 1, &t);
+	CHECK(t.n >= 3 && strcmp(t.label[0], "10<sup>\xE2\x88\x92" "3</sup>") == 0);
+	/* under two decades: 2× and 5× labelled too, as plain numbers */
+	pl_axis n = {15, 900, 1, NULL};
+	pl_axis_ticks(&f, &n, 600, 0, &t);
+	int has200 = 0, has500 = 0;
+	for (size_t i = 0; i < t.n; i++) {
+		has200 |= t.v[i] == 200 && strcmp(t.label[i], "200") == 0;
+		has500 |= t.v[i] == 500 && strcmp(t.label[i], "500") == 0;
+	}
+	CHECK(has200 && has500);
+	/* the superscript is typeset, not shown as markup: narrower than "103" */
+	pl_font(&f, 0.9, 0);
+	double sup = pl_markup_width(&f, "10<sup>3</sup>"), plain = pl_text_width(&f, "103");
+	CHECK_MSG(sup > 0.5 * plain && sup < plain, "10³ is %.2f wide, \"103\" %.2f", sup, plain);
+	/* linear ticks: nice steps, a real minus */
+	pl_axis l = {-4.2, 4.2, 0, NULL};
+	pl_axis_ticks(&f, &l, 400, 0, &t);
+	CHECK(t.n >= 3);
+	CHECK_MSG(strncmp(t.label[0], "\xE2\x88\x92", 3) == 0, "first label %s", t.label[0]);
+	CHECK(t.nminor > 0);
+	pl_fig_end(&f);
+}
+
+/* Every text box inside the canvas, and the boxes of one kind (from..to) disjoint. */
+static void check_boxes(const pl_fig *f, const char *what, double W, double H)
+{
+	CHECK_MSG(f->nboxes > 10, "%s: %zu texts recorded", what, f->nboxes);
+	for (size_t i = 0; i < f->nboxes; i++) {
+		const pl_textbox *b = &f->boxes[i];
+		CHECK_MSG(b->x0 >= -0.01 && b->y0 >= -0.01 && b->x1 <= W + 0.01 && b->y1 <= H + 0.01,
+		          "%s: text %zu at (%.1f, %.1f)-(%.1f, %.1f) leaves the %.0f x %.0f canvas", what, i, b->x0, b->y0,
+		          b->x1, b->y1, W, H);
+	}
+}
+
+static int overlap(const pl_textbox *a, const pl_textbox *b)
+{
+	return a->x0 < b->x1 - 0.01 && b->x0 < a->x1 - 0.01 && a->y0 < b->y1 - 0.01 && b->y0 < a->y1 - 0.01;
+}
+
+static void one_figure(const mg_plot_opts *o, const char *name)
+{
+	static const char *const title =
+	        "Sample MAG-2024-0042-\xC3\x85ngstr\xC3\xB6m with an unreasonably long name that goes on and on, "
+	        "far wider than any canvas, and then some more words so that even two lines cannot hold it";
+	static const char *const path = "/very/long/folder/of/the/laboratory/archive/2024/07/05/station-3/"
+	                                "spectra/MAG-2024-0042-replicate-3-of-3-with-a-long-name.mca";
+	pl_fig f;
+	CHECK_RC(pl_fig_canvas(&f, o, 0), MG_OK);
+	pl_fig_record_text(&f, 1);
+	mg_plot_meta meta = {title, "a subtitle that is also far too long to fit on a single line of the figure, "
+	                            "with \xCE\xB1, \xCE\xB2 and \xC3\xA9\xC3\xA8 in it, repeated: far too long to fit",
+	                     "MAG-0042", NULL, NULL, path};
+	pl_fig_header(&f, &meta);
+	pl_legend_item it[8];
+	for (int i = 0; i < 8; i++)
+		it[i] = (pl_legend_item){i == 3 ? "A legend entry whose label alone is wider than the whole figure, "
+		                                  "which must be cut rather than run off the canvas"
+		                                : "Nd L\xCE\xB1",
+		                         pl_series_colour((size_t)i), i % 4, -1, 0, 0};
+	pl_fig_legend(&f, it, 8);
+	size_t before = f.nboxes;
+	pl_panel p = {.x = {0.95, 40.3, 0, "Energy of the photons as measured by the detector, after calibration (keV)"},
+	              .y = {0.4, 3.2e6, 1, "Counts per channel, summed over every replicate of the measurement"},
+	              .xlabels = 1};
+	pl_panel_place(&f, &p, f.x, f.top, f.w, f.bottom - f.top);
+	CHECK(p.x0 > f.x && p.y0 >= f.top && p.x0 + p.w <= f.x + f.w + 1e-9 && p.y0 + p.h <= f.bottom + 1e-9);
+	pl_panel_axes(&f, &p);
+	/* the tick labels of this panel never overlap one another */
+	for (size_t i = before; i < f.nboxes; i++)
+		for (size_t k = i + 1; k < f.nboxes; k++)
+			CHECK_MSG(!overlap(&f.boxes[i], &f.boxes[k]), "%s: tick/axis labels %zu and %zu overlap", name, i, k);
+	double W = cairo_image_surface_get_width(f.surf), H = cairo_image_surface_get_height(f.surf);
+	check_boxes(&f, name, W, H);
+	char out[700];
+	snprintf(out, sizeof(out), "%s/%s.png", mg_test_tmpdir(), name);
+	CHECK_RC(pl_fig_write_png(&f, "test", &meta, out), MG_OK);
+	pl_fig_end(&f);
+	pngc pc;
+	CHECK_MSG(pngc_read(out, &pc) == 0 && pc.width == (unsigned)W && pc.height == (unsigned)H, "%s decodes", out);
+	const char *src = pngc_text(&pc, "Source"), *t = pngc_text(&pc, "Title");
+	CHECK(src && strcmp(src, path) == 0);
+	CHECK(t && strcmp(t, title) == 0);
+}
+
+static void test_never_clipped(void)
+{
+	mg_plot_opts o;
+	mg_plot_opts_default(&o);
+	one_figure(&o, "screen");
+	o.size = MG_PLOT_PAGE;
+	one_figure(&o, "page");
+	o.width_px = 320;
+	one_figure(&o, "page-small");
+	o.size = MG_PLOT_SCREEN;
+	o.width_px = 200;
+	one_figure(&o, "screen-tiny");
+}
+
+int main(void)
+{
+	test_log_ticks();
+	test_never_clipped();
+	return mg_test_finish("test_plot");
+}
