@@ -63,6 +63,8 @@ static void lin_ticks(const pl_axis *a, int target, pl_ticks *t, double *step_ou
 {
 	memset(t, 0, sizeof(*t));
 	double step = nice_step(a->max - a->min, target);
+	if (a->integers && step < 1)
+		step = 1;
 	*step_out = step;
 	char b[40];
 	for (double k = ceil(a->min / step - 1e-9); t->n < PL_MAX_TICKS; k++) {
@@ -81,6 +83,11 @@ static void lin_minor(const pl_axis *a, double step, double len, double min_gap,
 {
 	double mant = step / pow(10, floor(log10(step) + 1e-9));
 	double sub = step / (fabs(mant - 2) < 1e-6 ? 4 : 5);
+	if (a->integers) { /* whole numbers between, or none */
+		if (step < 2)
+			return;
+		sub = step / (fabs(mant - 2) < 1e-6 ? 2 : 5);
+	}
 	if (!(len * sub / (a->max - a->min) >= min_gap))
 		return;
 	for (double k = ceil(a->min / sub - 1e-9); t->nminor < PL_MAX_TICKS; k++) {
@@ -132,7 +139,7 @@ static double widest(pl_fig *f, const pl_ticks *t)
 {
 	double w = 0;
 	for (size_t i = 0; i < t->n; i++)
-		w = fmax(w, pl_markup_width(f, t->label[i]));
+		w = fmax(w, t->text[i] ? pl_text_width(f, t->text[i]) : pl_markup_width(f, t->label[i]));
 	return w;
 }
 
@@ -141,6 +148,16 @@ void pl_axis_ticks(pl_fig *f, const pl_axis *a, double len, int horizontal, pl_t
 	const pl_theme *th = &f->th;
 	double min_gap = th->font * 0.3;
 	pl_font(f, 0.9, 0);
+	if (a->cat && a->ncat > 0) {
+		memset(t, 0, sizeof(*t));
+		size_t every = (a->ncat + PL_MAX_TICKS - 1) / PL_MAX_TICKS;
+		for (size_t i = 0; i < a->ncat && t->n < PL_MAX_TICKS; i += every) {
+			t->v[t->n] = (double)i;
+			t->text[t->n] = a->cat[i] ? a->cat[i] : "";
+			t->n++;
+		}
+		return;
+	}
 	if (a->log && a->min > 0 && a->max > a->min) {
 		int maxl = (int)(len / (horizontal ? 3.5 * th->font : 1.8 * th->font));
 		log_ticks(a, maxl < 2 ? 2 : maxl, len, min_gap, t);

@@ -73,9 +73,11 @@ void pl_grid(size_t n, double w, double h, size_t *cols, size_t *rows);
 /* ---- the figure (figure.c) ---------------------------------------------------- */
 
 /* A text's box on the device (pixels on a canvas), for checking that nothing
- * leaves the picture. */
+ * leaves the picture and that no two texts overlap: the bounds, and the
+ * corners of the (maybe turned) box in order. */
 typedef struct pl_textbox {
 	double x0, y0, x1, y1;
+	double qx[4], qy[4];
 } pl_textbox;
 
 struct pl_text;
@@ -157,6 +159,9 @@ typedef struct pl_axis {
 	double min, max;
 	int log;             /* log10 axis (min, max > 0) */
 	const char *label;   /* with its unit: "Energy (keV)"; NULL: none */
+	const char *const *cat; /* categories (samples) at 0, 1, ... ncat − 1: a tick and */
+	size_t ncat;            /* its name each (x axis; turned 45° when they crowd) */
+	int integers;        /* ticks at whole numbers only (a count, an index) */
 } pl_axis;
 
 #define PL_MAX_TICKS 64
@@ -165,6 +170,7 @@ typedef struct pl_ticks {
 	size_t n;
 	double v[PL_MAX_TICKS];
 	char label[PL_MAX_TICKS][40];  /* Pango markup */
+	const char *text[PL_MAX_TICKS]; /* plain text instead of label (category names), or NULL */
 	size_t nminor;
 	double minor[PL_MAX_TICKS];
 } pl_ticks;
@@ -173,7 +179,8 @@ typedef struct pl_ticks {
  * labels touching (horizontal: side by side; else stacked). Linear axes: 1,
  * 2 or 5 × 10ᵏ steps, minor ticks between. Log axes: every decade (or every
  * k-th when they crowd) labelled 10ⁿ, 2…9 × 10ⁿ as minor ticks; below two
- * decades 2× and 5× are labelled too. */
+ * decades 2× and 5× are labelled too. Category axes: every category (every
+ * k-th beyond PL_MAX_TICKS). */
 void pl_axis_ticks(pl_fig *f, const pl_axis *a, double len, int horizontal, pl_ticks *t);
 /* A linear tick label with the decimals the step needs, "−" for minus. */
 void pl_tick_label(char *buf, size_t cap, double v, double step);
@@ -186,6 +193,9 @@ typedef struct pl_panel {
 	double left;         /* left margin imposed (stacked panels align); 0 = from the text */
 	double right;        /* extra room right of the plot area (labels of limit lines) */
 	double x0, y0, w, h; /* the plot area, set by pl_panel_place */
+	int cat_turned;      /* category names turned 45° (pl_panel_place) */
+	double cat_len;      /* longest name drawn, user units (longer ones are cut) */
+	size_t cat_every;    /* every k-th name shown when even turned they would touch */
 } pl_panel;
 
 /* Data → user coordinates (clamped far outside so cairo never sees infinities). */

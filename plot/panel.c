@@ -2,7 +2,9 @@
 /* The plot area of a panel: its margins are measured from the text that goes
  * round it (tick labels, axis labels, the first and last x labels' overhang),
  * so no label is clipped and stacked panels sharing an x axis line up on both
- * sides; then the grid, the frame, major and minor ticks and the labels. */
+ * sides; then the grid, the frame, major and minor ticks and the labels.
+ * Category names (samples) stand under their ticks, or are turned 45° and
+ * cut to a length when they would crowd. */
 #include <math.h>
 
 #include "engine.h"
@@ -55,16 +57,31 @@ static void measure(pl_fig *f, geom *g)
 	g->lh_label = pl_line_height(f);
 }
 
+#define COS45 0.70710678118654752
+
+static double label_width(pl_fig *f, const pl_ticks *t, size_t i)
+{
+	return t->text[i] ? pl_text_width(f, t->text[i]) : pl_markup_width(f, t->label[i]);
+}
+
 static double top_margin(const geom *g)
 {
 	return g->lh_tick * 0.6; /* the top y label is centred on the top edge */
+}
+
+/* The height the x tick labels take under the ticks. */
+static double xlabel_height(const pl_panel *p, const geom *g)
+{
+	if (p->x.cat && p->cat_turned)
+		return (p->cat_len + g->lh_tick) * COS45 + g->lh_tick * 0.3;
+	return g->lh_tick;
 }
 
 static double bottom_margin(const pl_fig *f, const pl_panel *p, const geom *g)
 {
 	if (!p->xlabels)
 		return g->lh_tick * 0.6;
-	double m = g->tick + g->gap + g->lh_tick + f->th.pad * 0.3;
+	double m = g->tick + g->gap + xlabel_height(p, g) + f->th.pad * 0.3;
 	if (p->x.label && *p->x.label)
 		m += g->gap + g->lh_label;
 	return m;
@@ -74,8 +91,26 @@ static double widest(pl_fig *f, const pl_ticks *t)
 {
 	double w = 0;
 	for (size_t i = 0; i < t->n; i++)
-		w = fmax(w, pl_markup_width(f, t->label[i]));
+		w = fmax(w, label_width(f, t, i));
 	return w;
+}
+
+/* Category names under a plot area of width w: side by side when each fits
+ * its slot, else turned 45° and cut so that they take at most max_h. */
+static void cat_layout(pl_fig *f, pl_panel *p, double w, double max_h, const geom *g)
+{
+	pl_ticks t;
+	pl_axis_ticks(f, &p->x, w, 1, &t);
+	double wid = widest(f, &t), step = t.n > 1 ? t.v[1] - t.v[0] : 1;
+	double slot = w * step / fabs(p->x.max - p->x.min);
+	p->cat_turned = wid + g->gap > slot;
+	p->cat_len = p->cat_turned ? fmax(fmin(wid, max_h / COS45 - g->lh_tick), g->lh_tick) : slot;
+	/* turned names stand slot·cos 45° apart: one line each at least */
+	p->cat_every = 1;
+	if (p->cat_turned && slot > 0)
+		p->cat_every = (size_t)ceil(g->lh_tick * 1.05 / (slot * COS45) - 1e-9);
+	if (p->cat_every < 1)
+		p->cat_every = 1;
 }
 
 static double left_of(pl_fig *f, const pl_panel *p, double h, const geom *g)
@@ -97,7 +132,7 @@ double pl_panel_left_margin(pl_fig *f, const pl_panel *p, double h)
 
 /* How far the first and last x tick labels reach beyond the plot area's
  * left and right ends for a plot area of width w. */
-static void overhang(pl_fig *f, const pl_panel *p, double w, double *l, double *r)
+static void overhang(pl_fig *f, const pl_panel *p, double w, const geom *g, double *l, double *r)
 {
 	pl_ticks t;
 	pl_axis_ticks(f, &p->x, w, 1, &t);
@@ -105,35 +140,51 @@ static void overhang(pl_fig *f, const pl_panel *p, double w, double *l, double *
 	if (t.n == 0)
 		return;
 	double fl = axis_frac(&p->x, t.v[0]), fr = axis_frac(&p->x, t.v[t.n - 1]);
-	*l = pl_markup_width(f, t.label[0]) / 2 - fl * w;
-	*r = pl_markup_width(f, t.label[t.n - 1]) / 2 - (1 - fr) * w;
+	if (p->x.cat && p->cat_turned) { /* they hang down to the left of their ticks */
+		*l = (p->cat_len + g->lh_tick) * COS45 - fl * w;
+		*r = g->lh_tick * 0.5 - (1 - fr) * w;
+		return;
+	}
+	double cap = p->x.cat ? p->cat_len : INFINITY;
+	*l = fmin(label_width(f, &t, 0), cap) / 2 - fl * w;
+	*r = fmin(label_width(f, &t, t.n - 1), cap) / 2 - (1 - fr) * w;
 }
 
 void pl_panel_place(pl_fig *f, pl_panel *p, double bx, double by, double bw, double bh)
 {
 	geom g;
 	measure(f, &g);
-	double top = top_margin(&g), bottom = bottom_margin(f, p, &g);
-	double h = bh - top - bottom;
-	if (h < 10)
-		h = 10;
-	double left = p->left > 0 ? p->left : left_of(f, p, h, &g);
-	double right = f->th.pad * 0.5;
-	double w = bw - left - right - p->right;
-	/* The overhang is reserved whether or not this panel shows its x labels,
-	 * so that panels stacked over one x axis keep the same width. */
-	double ol, orr;
-	overhang(f, p, w > 10 ? w : 10, &ol, &orr);
-	if (p->left <= 0 && ol + f->th.pad * 0.3 > left)
-		left = ol + f->th.pad * 0.3;
-	if (orr + f->th.pad * 0.3 > right)
-		right = orr + f->th.pad * 0.3;
+	p->cat_turned = 0;
+	p->cat_len = 0;
+	p->cat_every = 1;
+	double top = top_margin(&g), h = 10, left = 0, right = 0, w = 10;
+	/* twice with category names: how they stand depends on the width, which
+	 * depends on the left margin, which depends on the height they leave */
+	for (int pass = 0; pass < (p->x.cat && p->xlabels ? 2 : 1); pass++) {
+		if (pass == 1)
+			cat_layout(f, p, w, bh * 0.4, &g);
+		h = bh - top - bottom_margin(f, p, &g);
+		if (h < 10)
+			h = 10;
+		left = p->left > 0 ? p->left : left_of(f, p, h, &g);
+		right = f->th.pad * 0.5;
+		w = bw - left - right - p->right;
+		/* The overhang is reserved whether or not this panel shows its x
+		 * labels, so that panels stacked over one x axis keep one width. */
+		double ol, orr;
+		overhang(f, p, w > 10 ? w : 10, &g, &ol, &orr);
+		if (p->left <= 0 && ol + f->th.pad * 0.3 > left)
+			left = ol + f->th.pad * 0.3;
+		if (orr + f->th.pad * 0.3 > right)
+			right = orr + f->th.pad * 0.3;
+		w = bw - left - right - p->right;
+		if (w < 10)
+			w = 10;
+	}
 	p->x0 = bx + left;
 	p->y0 = by + top;
-	p->w = bw - left - right - p->right;
+	p->w = w;
 	p->h = h;
-	if (p->w < 10)
-		p->w = 10;
 }
 
 void pl_panel_clip(pl_fig *f, const pl_panel *p)
@@ -209,16 +260,42 @@ void pl_panel_axes(pl_fig *f, const pl_panel *p)
 	double ylw = 0;
 	for (size_t i = 0; i < ty.n; i++)
 		ylw = fmax(ylw, pl_markup(f, p->x0 - g.tick - g.gap, pl_py(p, ty.v[i]), ty.label[i], 1, 0.5));
-	if (p->xlabels)
-		for (size_t i = 0; i < tx.n; i++)
-			pl_markup(f, pl_px(p, tx.v[i]), yb + g.tick + g.gap, tx.label[i], 0.5, PL_TOP);
+	for (size_t i = 0; p->xlabels && i < tx.n; i++) {
+		double x = pl_px(p, tx.v[i]), y = yb + g.tick + g.gap;
+		if (tx.text[i] && p->cat_every > 1 && i % p->cat_every != 0)
+			continue;
+		if (!tx.text[i]) {
+			pl_markup(f, x, y, tx.label[i], 0.5, PL_TOP);
+		} else if (p->cat_turned) {
+			cairo_save(cr);
+			cairo_translate(cr, x, y + g.lh_tick * 0.3);
+			cairo_rotate(cr, -M_PI / 4);
+			pl_text_fit(f, 0, 0, tx.text[i], p->cat_len, 1, 0.5, 0);
+			cairo_restore(cr);
+		} else {
+			pl_text_fit(f, x, y, tx.text[i], p->cat_len, 0.5, PL_TOP, 0);
+		}
+	}
 
 	/* axis labels */
 	pl_font(f, 1, 0);
 	if (p->xlabels && p->x.label)
-		pl_text_fit(f, p->x0 + p->w / 2, yb + g.tick + g.gap + g.lh_tick + g.gap, p->x.label, p->w + 2 * th->pad,
+		pl_text_fit(f, p->x0 + p->w / 2, yb + g.tick + g.gap + xlabel_height(p, &g) + g.gap, p->x.label,
+		            p->w + 2 * th->pad,
 		            0.5, PL_TOP, 0);
-	if (p->y.label)
-		pl_text_up(f, p->x0 - g.tick - g.gap - ylw - g.gap * 1.5, p->y0 + p->h / 2, p->y.label,
-		           p->h + g.lh_tick);
+	/* centred on the plot area; a label longer than that may run into the
+	 * top margin and down beside the x tick labels (not turned names, which
+	 * hang to the left): a short residual panel keeps a readable label */
+	if (p->y.label) {
+		double xl = p->x0 - g.tick - g.gap - ylw - g.gap * 1.5;
+		double b0 = p->y0 - top_margin(&g), b1 = p->y0 + p->h;
+		if (p->xlabels && !p->cat_turned)
+			b1 += g.tick + g.gap + g.lh_tick;
+		else if (!p->xlabels)
+			b1 += g.lh_tick * 0.6;
+		if (pl_text_width(f, p->y.label) <= p->h)
+			pl_text_up(f, xl, p->y0 + p->h / 2, p->y.label, p->h);
+		else
+			pl_text_up(f, xl, (b0 + b1) / 2, p->y.label, b1 - b0);
+	}
 }

@@ -216,9 +216,11 @@ static void record(pl_fig *f, double x0, double y0, double x1, double y1)
 	if (!f->record)
 		return;
 	double xs[4] = {x0, x1, x1, x0}, ys[4] = {y0, y0, y1, y1};
-	pl_textbox b = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+	pl_textbox b = {INFINITY, INFINITY, -INFINITY, -INFINITY, {0}, {0}};
 	for (int i = 0; i < 4; i++) {
 		cairo_user_to_device(f->cr, &xs[i], &ys[i]);
+		b.qx[i] = xs[i];
+		b.qy[i] = ys[i];
 		b.x0 = fmin(b.x0, xs[i]);
 		b.y0 = fmin(b.y0, ys[i]);
 		b.x1 = fmax(b.x1, xs[i]);

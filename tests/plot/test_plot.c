@@ -20,7 +20,7 @@ static void test_log_ticks(void)
 	pl_fig f;
 	CHECK_RC(pl_fig_canvas(&f, NULL, 0), MG_OK);
 	pl_ticks t;
-	pl_axis a = {0.5, 2e5, 1, "Counts"};
+	pl_axis a = {.min = 0.5, .max = 2e5, .log = 1, .label = "Counts"};
 	pl_axis_ticks(&f, &a, 600, 0, &t);
 	/* every decade from 10⁰ to 10⁵, labelled with a superscript */
 	CHECK_MSG(t.n == 6, "%zu labelled ticks", t.n);
@@ -45,11 +45,11 @@ static void test_log_ticks(void)
 		          t.label[i]);
 	}
 	/* negative exponents with a minus sign */
-	pl_axis s = {2e-4, 0.5, 1, NULL};
+	pl_axis s = {.min = 2e-4, .max = 0.5, .log = 1};
 	pl_axis_ticks(&f, &s, 600, 1, &t);
 	CHECK(t.n >= 3 && strcmp(t.label[0], "10<sup>\xE2\x88\x92" "3</sup>") == 0);
 	/* under two decades: 2× and 5× labelled too, as plain numbers */
-	pl_axis n = {15, 900, 1, NULL};
+	pl_axis n = {.min = 15, .max = 900, .log = 1};
 	pl_axis_ticks(&f, &n, 600, 0, &t);
 	int has200 = 0, has500 = 0;
 	for (size_t i = 0; i < t.n; i++) {
@@ -62,7 +62,7 @@ static void test_log_ticks(void)
 	double sup = pl_markup_width(&f, "10<sup>3</sup>"), plain = pl_text_width(&f, "103");
 	CHECK_MSG(sup > 0.5 * plain && sup < plain, "10³ is %.2f wide, \"103\" %.2f", sup, plain);
 	/* linear ticks: nice steps, a real minus */
-	pl_axis l = {-4.2, 4.2, 0, NULL};
+	pl_axis l = {.min = -4.2, .max = 4.2};
 	pl_axis_ticks(&f, &l, 400, 0, &t);
 	CHECK(t.n >= 3);
 	CHECK_MSG(strncmp(t.label[0], "\xE2\x88\x92", 3) == 0, "first label %s", t.label[0]);
