@@ -70,3 +70,31 @@ int mg_plot_control_png(const mg_plot_control *c, size_t n, const mg_plot_meta *
 	pl_fig_header(&f, meta);
 	return finish(&f, rp_fig_control(&f, c, n, 1), "control-chart", meta, path);
 }
+
+int mg_report_plot_fit_png(const mg_analysis_plan *plan, const double *counts, size_t nchan,
+                           const mg_analysis_result *res, const mg_plot_meta *meta, const mg_plot_opts *o,
+                           const char *path)
+{
+	if (!plan || !counts || !res || !path)
+		return mg_fail(MG_ERR_ARG, RP_DOM, "mg_report_plot_fit_png: bad arguments");
+	rp_xrf x;
+	int rc = rp_xrf_from_fit(plan, counts, nchan, res, &x);
+	if (rc != MG_OK)
+		return rc;
+	mg_plot_meta m = {0};
+	if (meta)
+		m = *meta;
+	char sub[200];
+	if (!m.subtitle) {
+		snprintf(sub, sizeof(sub),
+		         "fit by the analysis engine: \xCF\x87\xC2\xB2/\xCE\xBD = %.2f over %zu channels, %zu parameters; "
+		         "residuals below",
+		         res->chi2_reduced, res->npoints, res->nparams);
+		m.subtitle = sub;
+	}
+	if (!m.calibration)
+		m.calibration = x.calib;
+	rc = mg_plot_xrf_png(&x.d, &m, o, path);
+	rp_xrf_clear(&x);
+	return rc;
+}

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "magassay/analysis.h"
 #include "magassay/qc.h"
 #include "magassay/report.h"
 #include "magassay/store.h"
@@ -117,19 +118,28 @@ typedef struct rp_pair {
 int rp_batch_pairs(mg_store *st, const char *batch_id, rp_pair **out, size_t *n);
 void rp_pairs_free(rp_pair *p, size_t n);
 
-/* The XRF plot data of a measurement: the spectrum, and the fit re-computed
- * when its result allows (xrf_fit.c). */
+/* XRF plot data (xrf_fit.c): a spectrum with the fit of the analysis engine
+ * (model, background, each family's curve, markers at the fitted families),
+ * the fit computed now or re-computed from a stored result. */
 typedef struct rp_xrf {
 	mg_plot_xrf d;
 	double *energy, *counts, *fit, *background; /* owned arrays behind d */
 	double **famy;
+	size_t nfamy;
 	mg_plot_curve *fam;
 	mg_plot_marker *mk;
 	char **labels;
 	size_t nlabels;
-	char calib[160];
+	char calib[200];
 	int fitted;
 } rp_xrf;
+/* From an analysis: the plan, the spectrum it was fitted to (counts[nchan])
+ * and the result; calib gets the energy calibration and resolution used. */
+int rp_xrf_from_fit(const mg_analysis_plan *plan, const double *counts, size_t nchan, const mg_analysis_result *res,
+                    rp_xrf *out);
+/* A stored measurement: its spectrum file, and the fit re-computed when its
+ * latest result names a calibration and the fitted elements; else markers at
+ * the lines of the elements it names. */
 int rp_xrf_load(mg_store *st, const rp_result *r, rp_xrf *out);
 void rp_xrf_clear(rp_xrf *x);
 

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 
+#include "magassay/analysis.h"
 #include "magassay/buf.h"
 #include "magassay/plot.h"
 #include "magassay/qc.h"
@@ -109,6 +110,18 @@ typedef struct mg_plot_control {
 
 int mg_plot_control_png(const mg_plot_control *c, size_t ncharts, const mg_plot_meta *meta,
                         const mg_plot_opts *o, const char *path);
+
+/* The fit of an XRF analysis (`magassay analyze --plot`): the spectrum
+ * (counts[nchan], as fitted), the model, the background, each family's curve
+ * on the background, markers at the fitted families and the residual panel,
+ * from the plan and the result (include/magassay/analysis.h). meta: the title
+ * is the sample (never a file path; the file may be the source, in small
+ * print); a NULL subtitle becomes the fit's χ²; a NULL calibration becomes
+ * the energy calibration and resolution used ("offset_kev=… gain_kev=…
+ * quad_kev=… noise_kev=… fano=…"). */
+int mg_report_plot_fit_png(const mg_analysis_plan *plan, const double *counts, size_t nchan,
+                           const mg_analysis_result *res, const mg_plot_meta *meta, const mg_plot_opts *o,
+                           const char *path);
 
 /* ---- plots of stored data ---------------------------------------------------- */
 
