@@ -229,3 +229,39 @@ int rp_fig_control(pl_fig *f, const mg_plot_control *c, size_t n, int legend)
 		draw_one(f, &c[i], f->x, top + each * (double)i, f->w, each - (n > 1 ? f->th.pad * 0.8 : 0));
 	return MG_OK;
 }
+
+/* ---- the chart of a stored QC series ---------------------------------------------------------- */
+
+void rp_ctl_clear(rp_ctl *c)
+{
+	free(c->v);
+	free(c->f);
+	free(c->b);
+	memset(c, 0, sizeof(*c));
+}
+
+int rp_ctl_from_series(const mg_qc_series *s, rp_ctl *out)
+{
+	memset(out, 0, sizeof(*out));
+	size_t n = s->npoints;
+	out->v = malloc((n ? n : 1) * sizeof(double));
+	out->f = malloc((n ? n : 1) * sizeof(unsigned));
+	out->b = malloc((n ? n : 1) * sizeof(int));
+	if (!out->v || !out->f || !out->b) {
+		rp_ctl_clear(out);
+		return mg_fail(MG_ERR_NOMEM, RP_DOM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		out->v[i] = s->points[i].value;
+		out->f[i] = s->points[i].flags;
+		out->b[i] = s->points[i].in_batch;
+	}
+	int inst = s->instrument && *s->instrument;
+	snprintf(out->label, sizeof(out->label), "%s%s%s", s->label ? s->label : "", inst ? " \xE2\x80\x94 " : "",
+	         inst ? s->instrument : "");
+	int bias = s->quantity && !strcmp(s->quantity, MG_QC_XRF_ICP_BIAS);
+	out->c = (mg_plot_control){out->label, s->unit, n, out->v, out->f, out->b, s->has_limits ? s->mean : NAN,
+	                           s->has_limits ? s->sd : NAN,
+	                           bias ? "Batch, one point each (oldest \xE2\x86\x92 newest)" : NULL};
+	return MG_OK;
+}

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Small helpers the report files share: strings, growable arrays, the time
- * now in ISO 8601, Greek line names ("Cu Ka" → "Cu Kα"). */
+ * now in ISO 8601, Greek line names ("Cu Ka" → "Cu Kα"), QC quantity names. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,4 +64,19 @@ const char *rp_line_label(const char *in, char *buf, size_t cap)
 	}
 	buf[o] = '\0';
 	return buf;
+}
+
+const char *rp_quantity_label(const char *q)
+{
+	if (!q)
+		return "";
+	if (!strcmp(q, MG_QC_PEAK_POSITION))
+		return "Peak position";
+	if (!strcmp(q, MG_QC_FWHM))
+		return "FWHM";
+	if (!strcmp(q, MG_QC_INTENSITY))
+		return "Intensity";
+	if (!strcmp(q, MG_QC_XRF_ICP_BIAS))
+		return "XRF\xE2\x88\x92ICP bias";
+	return q;
 }

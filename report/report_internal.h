@@ -41,7 +41,7 @@ typedef struct rp_batch_point {
 
 int rp_fig_batch(pl_fig *f, const rp_batch_point *pts, size_t n);
 
-/* ---- the report model (model.c) ---------------------------------------------- */
+/* ---- the report model (result.c, model.c) ---------------------------------------- */
 
 typedef struct rp_comp {
 	char *element;
@@ -101,11 +101,20 @@ void rp_result_clear(rp_result *r);
 /* The composition entry of an element, or NULL. */
 const rp_comp *rp_result_comp(const rp_result *r, const char *element);
 
-/* Tolerant JSON readers. */
+/* Tolerant JSON readers (json_read.c). */
 double rp_jnum(const json_t *o, const char *const *keys);   /* first numeric key, else NAN */
 const char *rp_jstr(const json_t *o, const char *const *keys);
 /* A flags value (string or array of strings) joined with ", " (malloc'ed or NULL). */
 char *rp_jflags(const json_t *v);
+/* The keys that may name an element: "element", "el", "symbol", "analyte". */
+extern const char *const rp_keys_element[];
+/* The first numeric array under one of the keys (its first replicate when it
+ * is an array of arrays; non-numbers as NAN), malloc'ed, *n its length; NULL
+ * when none. */
+double *rp_jarray(const json_t *o, const char *const *keys, size_t *n);
+/* Append an owned array (freed on failure) or a copy of a label to a list. */
+int rp_keep_array(double ***arr, size_t *n, double *v);
+const char *rp_keep_label(char ***arr, size_t *n, const char *s);
 
 /* Per-element means of the latest results of a batch's measurements, per
  * method: for each sample, the mean over its measurements of that kind; used
@@ -143,7 +152,7 @@ int rp_xrf_from_fit(const mg_analysis_plan *plan, const double *counts, size_t n
 int rp_xrf_load(mg_store *st, const rp_result *r, rp_xrf *out);
 void rp_xrf_clear(rp_xrf *x);
 
-/* ICP windows carried by a result payload (icp_windows in model.c). */
+/* ICP windows for a figure (icp_windows.c): carried by a result payload. */
 typedef struct rp_icp {
 	size_t n;
 	mg_plot_icp_window *w;
@@ -159,7 +168,7 @@ int rp_icp_from_payload(const json_t *payload, rp_icp *out);
 int rp_icp_load(mg_store *st, const rp_result *r, rp_icp *out);
 void rp_icp_clear(rp_icp *x);
 
-/* Calibration curves of a calibration record payload. */
+/* Calibration curves of a calibration record payload (cal_curves.c). */
 typedef struct rp_cal {
 	size_t n;
 	mg_plot_calcurve *c;
@@ -171,7 +180,7 @@ typedef struct rp_cal {
 int rp_cal_from_payload(const json_t *payload, rp_cal *out);
 void rp_cal_clear(rp_cal *x);
 
-/* Control-chart inputs of a QC series (arrays owned by out). */
+/* Control-chart inputs of a QC series (arrays owned by out; fig_control.c). */
 typedef struct rp_ctl {
 	mg_plot_control c;
 	double *v;
