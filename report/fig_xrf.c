@@ -38,9 +38,16 @@ static void xrf_range(const mg_plot_xrf *d, double *lo, double *hi)
 	*hi = b + pad;
 }
 
-/* The family a marker names ("Nd Lα" → the family labelled "Nd L..."), or -1. */
+/* The family a marker names: the family whose label begins the marker's
+ * ("Fe K" for "Fe Kα", "Rh Compton" for itself), else one of its element
+ * ("Nd L..." for "Nd Lβ"); -1 when none. */
 static int family_of(const mg_plot_xrf *d, const char *label)
 {
+	for (size_t f = 0; f < d->nfamilies; f++) {
+		const char *fl = d->families[f].label;
+		if (fl && *fl && strncmp(fl, label, strlen(fl)) == 0)
+			return (int)f;
+	}
 	for (size_t f = 0; f < d->nfamilies; f++) {
 		const char *fl = d->families[f].label;
 		size_t el = strcspn(fl ? fl : "", " ");
