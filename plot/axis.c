@@ -165,12 +165,14 @@ void pl_axis_ticks(pl_fig *f, const pl_axis *a, double len, int horizontal, pl_t
 			return;
 		/* less than a decade and no 2× or 5× inside: plain values */
 	}
+	/* the most ticks whose labels keep apart: side by side with a gap of a
+	 * font size, or stacked a line and a half apart */
 	double step = 1;
 	int target = horizontal ? 10 : 8;
 	for (; target >= 2; target--) {
 		lin_ticks(a, target, t, &step);
-		double need = horizontal ? t->n * (widest(f, t) + 1.5 * th->font) : t->n * 1.9 * th->font;
-		if (need <= len)
+		double gap = len * step / fabs(a->max - a->min);
+		if (gap >= (horizontal ? widest(f, t) + th->font : 1.5 * th->font))
 			break;
 	}
 	if (target < 2)

@@ -241,8 +241,9 @@ void pl_vline(pl_fig *f, const pl_panel *p, double x, pl_rgb c, double width, in
  * (p->right from pl_limit_room). */
 void pl_limit(pl_fig *f, const pl_panel *p, double y, const char *label, pl_rgb c, double width, int dash);
 double pl_limit_room(pl_fig *f, const char *const *labels, size_t n);
-/* A label beside a data point, kept inside the plot area, on a white halo;
- * above the point, or below when above is false or there is no room. */
+/* A label beside a data point, in the current font, kept inside the plot
+ * area, on a white halo; above the point, or below when above is false or
+ * there is no room. */
 void pl_point_label(pl_fig *f, const pl_panel *p, double x, double y, const char *s, pl_rgb c, int above,
                     double gap);
 

@@ -205,7 +205,6 @@ void rp_fig_control_legend(pl_fig *f)
 	pl_legend_item it[] = {
 		{"History", pl_grey, -1, PL_CIRCLE, th->line, 0},
 		{"This batch", pl_okabe_ito[PL_BLUE], -1, PL_CIRCLE, th->line, 0},
-		{"Batch span", (pl_rgb){0.80, 0.89, 0.97}, -1, -1, th->line, 1},
 		{"Warning (1-2s)", pl_okabe_ito[PL_ORANGE], -1, PL_TRIANGLE, th->line, 0},
 		{"Rule violated", pl_okabe_ito[PL_VERMILLION], -1, PL_DIAMOND, th->line, 0},
 		{"Mean", pl_okabe_ito[PL_BLACK], PL_SOLID, -1, th->line * 0.8, 0},

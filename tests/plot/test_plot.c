@@ -5,7 +5,8 @@
  * title, subtitle, small print, legend and axis labels, at every size, keeps
  * every text it draws inside the canvas (the device box of each text is
  * recorded), with the tick labels of an axis never overlapping. The PNG
- * decodes and carries its text chunks. */
+ * decodes and carries its text chunks. Every kind of series, a category
+ * axis and labelled line markers are drawn, inside the canvas. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -146,9 +147,110 @@ static void test_never_clipped(void)
 	one_figure(&o, "screen-tiny");
 }
 
+/* Every series kind in two stacked panels over one x axis, and a category panel. */
+static void test_series(const mg_plot_opts *o, const char *name)
+{
+	enum { N = 200 };
+	double x[N], y[N], lo[N], hi[N], r[N];
+	for (int i = 0; i < N; i++) {
+		x[i] = 1 + 0.05 * i;
+		y[i] = 50 + 4000 * exp(-0.5 * pow((x[i] - 5) / 0.15, 2)) + 900 * exp(-0.5 * pow((x[i] - 6.4) / 0.2, 2));
+		lo[i] = y[i] * 0.8;
+		hi[i] = y[i] * 1.25;
+		r[i] = sin(i * 0.7) * 2;
+	}
+	y[10] = 0; /* a zero on a log axis: to the floor */
+	pl_fig f;
+	CHECK_RC(pl_fig_canvas(&f, o, 0), MG_OK);
+	pl_fig_record_text(&f, 1);
+	pl_fig_title(&f, "Sample S1 \xE2\x80\x94 every series", "lines, steps, points, bands, rules, limits, markers");
+	pl_legend_item it[] = {
+		{"Line", pl_okabe_ito[PL_VERMILLION], PL_SOLID, -1, 0, 0},
+		{"Band", pl_okabe_ito[PL_SKY], -1, -1, 0, 1},
+		{"Points", pl_okabe_ito[PL_BLUE], -1, PL_DIAMOND, 0, 0},
+	};
+	pl_fig_legend(&f, it, 3);
+	pl_fig_footnote(&f, "Source: a test");
+	static const char *const lim[] = {"+3s", "mean"};
+	pl_panel a = {.x = {.min = 0.8, .max = 11.2, .label = "Energy (keV)"},
+	              .y = {.min = 5, .max = 1e4, .log = 1, .label = "Counts per channel"},
+	              .right = pl_limit_room(&f, lim, 2)};
+	pl_panel b = {.x = a.x, .y = {.min = -3, .max = 3, .label = "Resid. (\xCF\x83)"}, .xlabels = 1, .right = a.right};
+	double h = f.bottom - f.top;
+	pl_mark mk[] = {{5, 4050, "Nd L\xCE\xB1", pl_okabe_ito[PL_GREEN]},
+	                {5.05, 4000, "Pr L\xCE\xB1", pl_okabe_ito[PL_PURPLE]},
+	                {6.4, 950, "Fe K\xCE\xB1", pl_okabe_ito[PL_ORANGE]},
+	                {6.41, NAN, "Fe K\xCE\xB1 again", pl_okabe_ito[PL_YELLOW]},
+	                {50, 1, "outside", pl_grey}};
+	a.left = b.left = fmax(pl_panel_left_margin(&f, &a, h * 0.6), pl_panel_left_margin(&f, &b, h * 0.3));
+	pl_panel_place(&f, &a, f.x, f.top, f.w, h * 0.7);
+	double band = pl_marks_band(&f, &a, mk, 5, 3);
+	CHECK_MSG(band > pl_font_size(&f), "%s: the marker band is %.1f high", name, band);
+	pl_panel_place(&f, &a, f.x, f.top + band, f.w, h * 0.7 - band);
+	pl_panel_place(&f, &b, f.x, f.top + h * 0.7, f.w, h * 0.3);
+	CHECK_NEAR(a.x0, b.x0, 1e-9);
+	CHECK_NEAR(a.w, b.w, 1e-9);
+	pl_xspan(&f, &a, 8, 9, pl_okabe_ito[PL_SKY], 0.2);
+	pl_panel_axes(&f, &a);
+	pl_panel_axes(&f, &b);
+	pl_marks(&f, &a, mk, 5, 3);
+	pl_panel_clip(&f, &a);
+	pl_band(&f, &a, x, lo, hi, N, pl_okabe_ito[PL_SKY], 0.3);
+	pl_steps(&f, &a, x, y, N, pl_okabe_ito[PL_BLACK], 0.6, 2);
+	pl_line(&f, &a, x, y, N, pl_okabe_ito[PL_VERMILLION], 1.2, PL_DASHDOT, 2);
+	pl_points(&f, &a, x, y, N, -1, 1, pl_grey);
+	pl_points(&f, &a, x, y, 20, PL_DIAMOND, 3, pl_okabe_ito[PL_BLUE]);
+	pl_errorbar(&f, &a, 3, 200, 800, 3, pl_okabe_ito[PL_GREEN], 1);
+	pl_vline(&f, &a, 7, pl_grey, 1, PL_DOTTED);
+	pl_panel_unclip(&f);
+	pl_limit(&f, &a, 3000, "+3s", pl_okabe_ito[PL_VERMILLION], 1, PL_SOLID);
+	pl_limit(&f, &a, 300, "mean", pl_okabe_ito[PL_BLACK], 1, PL_DASHED);
+	pl_font(&f, 0.75, 1);
+	pl_point_label(&f, &a, 5, 4050, "1-3s", pl_okabe_ito[PL_VERMILLION], 1, 4);
+	pl_point_label(&f, &a, 1, 9000, "at the top", pl_okabe_ito[PL_VERMILLION], 1, 4);
+	pl_panel_clip(&f, &b);
+	pl_hline(&f, &b, 0, pl_okabe_ito[PL_BLACK], 0.6, PL_SOLID);
+	pl_line(&f, &b, x, r, N, pl_okabe_ito[PL_BLACK], 0.6, PL_SOLID, 0);
+	pl_panel_unclip(&f);
+	double W = cairo_image_surface_get_width(f.surf), H = cairo_image_surface_get_height(f.surf);
+	check_boxes(&f, name, W, H);
+	char out[700];
+	snprintf(out, sizeof(out), "%s/series-%s.png", mg_test_tmpdir(), name);
+	CHECK_RC(pl_fig_write_png(&f, "test", NULL, out), MG_OK);
+	pl_fig_end(&f);
+	pngc pc;
+	CHECK_MSG(pngc_read(out, &pc) == 0 && pc.colours >= 5, "%s: %d colours", out, pc.colours);
+
+	/* category names: side by side when short, turned when long, every one inside */
+	static const char *const shortn[] = {"S1", "S2", "S3"};
+	static const char *const longn[] = {"MAG-2024-07-0001-recycled", "MAG-2024-07-0002-recycled",
+	                                    "MAG-2024-07-0003-recycled", "MAG-2024-07-0004-recycled",
+	                                    "MAG-2024-07-0005-recycled", "MAG-2024-07-0006-recycled"};
+	CHECK_RC(pl_fig_canvas(&f, o, 0), MG_OK);
+	pl_fig_record_text(&f, 1);
+	pl_panel c = {.x = {.min = -0.5, .max = 2.5, .label = "Sample", .cat = shortn, .ncat = 3},
+	              .y = {.min = 0, .max = 30, .label = "Mass fraction (wt %)"},
+	              .xlabels = 1};
+	pl_panel d = {.x = {.min = -0.5, .max = 5.5, .label = "Sample", .cat = longn, .ncat = 6},
+	              .y = c.y,
+	              .xlabels = 1};
+	pl_panel_place(&f, &c, f.x, f.top, f.w / 2, f.bottom - f.top);
+	pl_panel_place(&f, &d, f.x + f.w / 2, f.top, f.w / 2, f.bottom - f.top);
+	CHECK(!c.cat_turned && d.cat_turned);
+	pl_panel_axes(&f, &c);
+	pl_panel_axes(&f, &d);
+	check_boxes(&f, name, cairo_image_surface_get_width(f.surf), cairo_image_surface_get_height(f.surf));
+	pl_fig_end(&f);
+}
+
 int main(void)
 {
 	test_log_ticks();
 	test_never_clipped();
+	mg_plot_opts o;
+	mg_plot_opts_default(&o);
+	test_series(&o, "screen");
+	o.size = MG_PLOT_PAGE;
+	test_series(&o, "page");
 	return mg_test_finish("test_plot");
 }
