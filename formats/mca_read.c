@@ -1,42 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Amptek .mca spectra (PMCA, ADMCA and DppMCA text format), read and write:
- *
- *   <<PMCA SPECTRUM>>                   line 1, always
- *   TAG - live_data                     header: "KEY - value", split on the first " - "
- *   DESCRIPTION - text                  -> sample.description
- *   GAIN - 2                            channel-count code: 0 = 256 ... 6 = 16384
- *   PRESET_TIME - 120                   -> acq.preset_time_s (0 = none)
- *   LIVE_TIME - 109.68                  -> live_time_s (0 = unknown)
- *   REAL_TIME - 120                     -> real_time_s (0 = unknown)
- *   START_TIME - 10/03/2011 10:16:08    MM/DD/YYYY local time -> "2011-10-03T10:16:08"
- *   SERIAL_NUMBER - 1668                -> instrument.serial
- *   <<CALIBRATION>>                     LABEL - keV, then "channel energy" pairs
- *   <<ROI>>                             "start end" lines, kept in meta "mca.roi"
- *   <<DATA>> ... <<END>>                one whole, non-negative count per line
- *   <<DP5 CONFIGURATION>>               "CMD=value;    description" -> meta "dp5.config.CMD"
- *   <<DPP STATUS>>                      "Key: value" -> meta "dp5.status.Key"
- *   <<MAGASSAY>>                        magassay's own "key: value" lines (core/fields.h keys)
- *
- * Header lines without a named field are kept in meta "mca.header.KEY", except
- * those that say what the writer writes anyway (TAG live_data, GAIN matching
- * the channel count, THRESHOLD 0, LIVE_MODE 0): the writer puts them back.
- * Unknown <<NAME>> sections are kept line by line in meta "mca.section.NAME"
- * (after <<END>>) or "mca.presection.NAME" (before <<DATA>>), with their
- * "<<NAME END>>" line if they had one, and written back in the same place.
- *
- * Calibration: two points give a line, three or more the least-squares
- * quadratic (DppMCA's fit), dropped to a line when the quadratic term is below
- * 1e-9 keV over the points' channel range. Labels keV, eV and MeV are energy
- * units; any other label (e.g. "Channel") means no energy calibration. The raw
- * pairs stay in meta "mca.calibration.points" ("ch e; ch e") and
- * "mca.calibration.label", so a round trip writes the same pairs.
- *
- * The writer writes Amptek's sections in Amptek's order with CRLF line ends and
- * text in latin-1 where it can. Whatever the Amptek sections cannot carry
- * exactly (fields without an Amptek home, a calibration rewritten as computed
- * points, a zone in start_time, metadata of other formats) goes into a
- * trailing <<MAGASSAY>> section that Amptek software and PyMca skip; the writer
- * finds it by reading its own Amptek sections back and comparing. */
+/* The Amptek .mca reader and the format's table entry (formats/mca.h
+ * describes the format): sections, header keys, calibration pairs, counts,
+ * the DP5 configuration and status blocks, and the <<MAGASSAY>> lines. */
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -47,23 +12,12 @@
 #include "fields.h"
 #include "formats.h"
 #include "internal.h"
+#include "mca.h"
 #include "text.h"
 
 #define DOM "mca"
-#define MCA_MAX_CAL_POINTS 256
-#define MCA_MAX_SECTION_NAME 200 /* bytes of UTF-8 */
-#define MCA_MAX_COUNT 9007199254740992.0 /* 2^53: every whole count below is exact */
 
 /* ---- small helpers ------------------------------------------------------- */
-
-/* Skip a UTF-8 byte order mark. */
-static void skip_bom(const unsigned char **data, size_t *len)
-{
-	if (*len >= 3 && (*data)[0] == 0xef && (*data)[1] == 0xbb && (*data)[2] == 0xbf) {
-		*data += 3;
-		*len -= 3;
-	}
-}
 
 /* 1 and the trimmed name inside if the trimmed line is "<<NAME>>". */
 static int section_line(const char *l, size_t n, const char **name, size_t *nn)
@@ -76,18 +30,8 @@ static int section_line(const char *l, size_t n, const char **name, size_t *nn)
 	return 1;
 }
 
-/* A short printable excerpt of a bad value for an error message. */
-static const char *excerpt(const char *s, size_t n, char *buf, size_t size)
-{
-	size_t m = n < size - 1 ? n : size - 1;
-	for (size_t i = 0; i < m; i++)
-		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	buf[m] = '\0';
-	return buf;
-}
-
 /* Amptek's GAIN header value: the channel-count code 0 = 256 ... 6 = 16384. */
-static int gain_code(size_t nchan)
+int mca_gain_code(size_t nchan)
 {
 	int k = 0;
 	while ((256u << k) < nchan && k < 6)
@@ -110,7 +54,7 @@ static double label_scale(const char *label)
 
 /* The calibration the reader derives from calibration pairs (cal->valid = 0
  * for a non-energy label or fewer than two points). */
-static int cal_derive(const char *label, const double *ch, const double *e, size_t n, mg_energy_cal *cal)
+int mca_cal_derive(const char *label, const double *ch, const double *e, size_t n, mg_energy_cal *cal)
 {
 	double scale = label_scale(label), ek[MCA_MAX_CAL_POINTS], span = 0;
 	memset(cal, 0, sizeof(*cal));
@@ -127,49 +71,14 @@ static int cal_derive(const char *label, const double *ch, const double *e, size
 	return rc;
 }
 
-/* Parse "ch e; ch e; ..." (meta mca.calibration.points). Count, or -1. */
-static long parse_points(const char *text, double *ch, double *e)
-{
-	long n = 0;
-	const char *p = text;
-	while (*p) {
-		const char *end = strchr(p, ';');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		const char *f = p;
-		size_t fn = len;
-		mg_trim(&f, &fn);
-		const char *sp = memchr(f, ' ', fn);
-		if (n >= MCA_MAX_CAL_POINTS || !sp || mg_parse_double(f, (size_t)(sp - f), &ch[n]) != MG_OK ||
-		    mg_parse_double(sp + 1, fn - (size_t)(sp + 1 - f), &e[n]) != MG_OK)
-			return -1;
-		n++;
-		p += len;
-		if (*p == ';')
-			p++;
-	}
-	return n;
-}
-
-/* "YYYY-MM-DDTHH:MM:SS..." -> fields; 1 if the text starts that way. */
-static int iso_split(const char *t, int f[6])
-{
-	static const char pattern[] = "dddd-dd-ddTdd:dd:dd";
-	for (size_t i = 0; i < sizeof(pattern) - 1; i++) {
-		if (pattern[i] == 'd' ? !isdigit((unsigned char)t[i]) : t[i] != pattern[i])
-			return 0;
-	}
-	sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d", &f[0], &f[1], &f[2], &f[3], &f[4], &f[5]);
-	return 1;
-}
-
-static int date_ok(int y, int mo, int d, int h, int mi, int s)
+int mca_date_ok(int y, int mo, int d, int h, int mi, int s)
 {
 	return y >= 1900 && y <= 9999 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h >= 0 && h <= 23 &&
 	       mi >= 0 && mi <= 59 && s >= 0 && s <= 60;
 }
 
 /* Amptek's "MM/DD/YYYY HH:MM[:SS]" as ISO 8601 into iso; 1 if it is one. */
-static int amptek_time(const char *v, size_t vn, char *iso, size_t size)
+int mca_amptek_time(const char *v, size_t vn, char *iso, size_t size)
 {
 	int mo, dd, y, h, mi, se = 0, pos = 0;
 	char buf[64];
@@ -179,14 +88,14 @@ static int amptek_time(const char *v, size_t vn, char *iso, size_t size)
 	buf[vn] = '\0';
 	if (!((sscanf(buf, "%d/%d/%d %d:%d:%d%n", &mo, &dd, &y, &h, &mi, &se, &pos) == 6 ||
 	       (se = 0, sscanf(buf, "%d/%d/%d %d:%d%n", &mo, &dd, &y, &h, &mi, &pos) == 5)) &&
-	      (size_t)pos == vn && date_ok(y, mo, dd, h, mi, se)))
+	      (size_t)pos == vn && mca_date_ok(y, mo, dd, h, mi, se)))
 		return 0;
 	snprintf(iso, size, "%04d-%02d-%02dT%02d:%02d:%02d", y, mo, dd, h, mi, se);
 	return 1;
 }
 
 /* The firmware text the reader makes of Firmware and FPGA status values. */
-static void compose_firmware(char *out, size_t size, const char *fw, const char *fpga)
+void mca_compose_firmware(char *out, size_t size, const char *fw, const char *fpga)
 {
 	snprintf(out, size, "%s%s%s%s", fw ? fw : "", fw && fpga ? "/" : "", fpga ? "FPGA " : "", fpga ? fpga : "");
 }
@@ -242,7 +151,7 @@ static int set_text_view(char **field, const char *v, size_t n)
 
 enum mca_sec { SEC_NONE, SEC_HEADER, SEC_CAL, SEC_ROI, SEC_DATA, SEC_CONFIG, SEC_STATUS, SEC_MAGASSAY, SEC_UNKNOWN };
 
-typedef struct mca_read {
+typedef struct mca_reader {
 	mg_spectrum *s; /* MG_SPECTRUM_MAX_CHANNELS long until the end */
 	size_t n;
 	enum mca_sec sec;
@@ -264,9 +173,9 @@ typedef struct mca_read {
 	/* the <<MAGASSAY>> section, applied at the end */
 	size_t mag_start, mag_end;
 	long mag_line;
-} mca_read;
+} mca_reader;
 
-static int close_section(mca_read *r)
+static int close_section(mca_reader *r)
 {
 	if (r->sec == SEC_CAL && r->cal_points.len) {
 		int rc = mg_kvlist_add(&r->s->meta, "mca.calibration.points", r->cal_points.data, NULL);
@@ -278,7 +187,7 @@ static int close_section(mca_read *r)
 	return MG_OK;
 }
 
-static int header_line(mca_read *r, const char *l, size_t n, long lineno)
+static int header_line(mca_reader *r, const char *l, size_t n, long lineno)
 {
 	mg_spectrum *s = r->s;
 	const char *sep = NULL;
@@ -301,7 +210,7 @@ static int header_line(mca_read *r, const char *l, size_t n, long lineno)
 		char ex[24];
 		if (mg_parse_double(v, vn, &d) != MG_OK || d < 0)
 			return mg_fail_line(MG_ERR_FORMAT, DOM, lineno, "%.*s '%s' is not a time in seconds", (int)kn,
-			                    k, excerpt(v, vn, ex, sizeof(ex)));
+			                    k, mg_fmt_excerpt(v, vn, ex, sizeof(ex)));
 		*(mg_equals_ci(k, kn, "LIVE_TIME") ? &s->live_time_s : &s->real_time_s) = d == 0 ? NAN : d;
 		return MG_OK;
 	}
@@ -315,7 +224,7 @@ static int header_line(mca_read *r, const char *l, size_t n, long lineno)
 		return MG_OK;
 	}
 	if (mg_equals_ci(k, kn, "START_TIME")) {
-		if (vn == 0 || amptek_time(v, vn, s->start_time, sizeof(s->start_time)))
+		if (vn == 0 || mca_amptek_time(v, vn, s->start_time, sizeof(s->start_time)))
 			return MG_OK;
 		mg_dbg(DOM, "line %ld: START_TIME not MM/DD/YYYY HH:MM:SS; kept in meta", lineno);
 	}
@@ -326,7 +235,7 @@ static int header_line(mca_read *r, const char *l, size_t n, long lineno)
 	return meta_add_view(s, "mca.header.", k, kn, v, vn, NULL, 0);
 }
 
-static int cal_line(mca_read *r, const char *l, size_t n, long lineno)
+static int cal_line(mca_reader *r, const char *l, size_t n, long lineno)
 {
 	if (mg_starts_with_ci(l, n, "LABEL")) {
 		const char *v = l + 5;
@@ -367,7 +276,7 @@ static int cal_line(mca_read *r, const char *l, size_t n, long lineno)
 	return mg_buf_status(&r->cal_points);
 }
 
-static int data_line(mca_read *r, const char *l, size_t n, long lineno)
+static int data_line(mca_reader *r, const char *l, size_t n, long lineno)
 {
 	double v;
 	char ex[24];
@@ -378,17 +287,17 @@ static int data_line(mca_read *r, const char *l, size_t n, long lineno)
 		                    MG_SPECTRUM_MAX_CHANNELS);
 	if (mg_parse_double(l, n, &v) != MG_OK)
 		return mg_fail_line(MG_ERR_FORMAT, DOM, lineno, "'%s' is not a count",
-		                    excerpt(l, n, ex, sizeof(ex)));
+		                    mg_fmt_excerpt(l, n, ex, sizeof(ex)));
 	if (v < 0)
-		return mg_fail_line(MG_ERR_FORMAT, DOM, lineno, "negative count %s", excerpt(l, n, ex, sizeof(ex)));
+		return mg_fail_line(MG_ERR_FORMAT, DOM, lineno, "negative count %s", mg_fmt_excerpt(l, n, ex, sizeof(ex)));
 	if (v != floor(v) || v > MCA_MAX_COUNT)
 		return mg_fail_line(MG_ERR_FORMAT, DOM, lineno, "count %s is not a whole number of counts",
-		                    excerpt(l, n, ex, sizeof(ex)));
+		                    mg_fmt_excerpt(l, n, ex, sizeof(ex)));
 	r->s->counts[r->n++] = v + 0.0; /* -0 -> 0 */
 	return MG_OK;
 }
 
-static int config_line(mca_read *r, const char *l, size_t n, long lineno)
+static int config_line(mca_reader *r, const char *l, size_t n, long lineno)
 {
 	const char *eq = memchr(l, '=', n);
 	if (!eq)
@@ -430,7 +339,7 @@ static int config_line(mca_read *r, const char *l, size_t n, long lineno)
 	return MG_OK;
 }
 
-static int status_line(mca_read *r, const char *l, size_t n)
+static int status_line(mca_reader *r, const char *l, size_t n)
 {
 	const char *colon = memchr(l, ':', n);
 	if (!colon) /* a line that is not "Key: value" is kept whole */
@@ -453,10 +362,10 @@ static int status_line(mca_read *r, const char *l, size_t n)
 	return MG_OK;
 }
 
-static int open_section_named(mca_read *r, const char *name, size_t nn, const char *dname, const char *l, size_t n,
+static int open_section_named(mca_reader *r, const char *name, size_t nn, const char *dname, const char *l, size_t n,
                               long lineno);
 
-static int open_section(mca_read *r, const char *name, size_t nn, const char *l, size_t n, long lineno)
+static int open_section(mca_reader *r, const char *name, size_t nn, const char *l, size_t n, long lineno)
 {
 	int rc;
 	char *dname = mg_fmt_text_decode(name, nn); /* section names too may be latin-1 */
@@ -467,7 +376,7 @@ static int open_section(mca_read *r, const char *name, size_t nn, const char *l,
 	return rc;
 }
 
-static int open_section_named(mca_read *r, const char *name, size_t nn, const char *dname, const char *l, size_t n,
+static int open_section_named(mca_reader *r, const char *name, size_t nn, const char *dname, const char *l, size_t n,
                               long lineno)
 {
 	int rc;
@@ -487,7 +396,7 @@ static int open_section_named(mca_read *r, const char *name, size_t nn, const ch
 	if (r->sec == SEC_DATA && !mg_equals_ci(name, nn, "END"))
 		return mg_fail_line(MG_ERR_FORMAT, DOM, lineno,
 		                    "<<%s>> inside <<DATA>> (started line %ld): no <<END>>, truncated data?",
-		                    excerpt(name, nn, ex, sizeof(ex)), r->data_line);
+		                    mg_fmt_excerpt(name, nn, ex, sizeof(ex)), r->data_line);
 	if (mg_equals_ci(name, nn, "END")) {
 		if (r->sec != SEC_DATA)
 			return mg_fail_line(MG_ERR_FORMAT, DOM, lineno, "<<END>> without <<DATA>>");
@@ -537,7 +446,7 @@ static int open_section_named(mca_read *r, const char *name, size_t nn, const ch
 	return MG_OK;
 }
 
-static int finish(mca_read *r, const unsigned char *data, long last_line)
+static int finish(mca_reader *r, const unsigned char *data, long last_line)
 {
 	mg_spectrum *s = r->s;
 	int rc;
@@ -560,10 +469,10 @@ static int finish(mca_read *r, const unsigned char *data, long last_line)
 	/* GAIN that matches the channel count is implied by it */
 	const char *gain = mg_kvlist_get(&s->meta, "mca.header.GAIN");
 	char code[8];
-	snprintf(code, sizeof(code), "%d", gain_code(r->n));
+	snprintf(code, sizeof(code), "%d", mca_gain_code(r->n));
 	if (gain && strcmp(gain, code) == 0)
 		kv_remove(&s->meta, "mca.header.GAIN");
-	if (r->ncal && (rc = cal_derive(r->cal_label, r->cal_ch, r->cal_e, r->ncal, &s->cal)) != MG_OK)
+	if (r->ncal && (rc = mca_cal_derive(r->cal_label, r->cal_ch, r->cal_e, r->ncal, &s->cal)) != MG_OK)
 		return mg_fail_line(rc, DOM, r->cal_line, "<<CALIBRATION>>: %s", mg_error_detail());
 	if (r->ncal && !s->cal.valid)
 		mg_dbg(DOM, "<<CALIBRATION>> label '%s' with %zu points: no energy calibration",
@@ -573,7 +482,7 @@ static int finish(mca_read *r, const unsigned char *data, long last_line)
 		char *f = malloc(len);
 		if (!f)
 			return mg_fail(MG_ERR_NOMEM, DOM, "out of memory");
-		compose_firmware(f, len, r->fw, r->fpga);
+		mca_compose_firmware(f, len, r->fw, r->fpga);
 		free(s->instrument.firmware);
 		s->instrument.firmware = f;
 	}
@@ -611,22 +520,15 @@ static int finish(mca_read *r, const unsigned char *data, long last_line)
 	return mg_spectrum_validate(s);
 }
 
-static int read_mca(const unsigned char *data, size_t len, mg_spectrum **out)
+int mca_read(const unsigned char *data, size_t len, mg_spectrum **out)
 {
-	mca_read r;
+	mca_reader r;
 	memset(&r, 0, sizeof(r));
 	mg_buf_init(&r.cal_points);
 	int rc = MG_OK;
-	skip_bom(&data, &len);
-	if (mg_looks_binary(data, len)) {
-		long line = 1;
-		for (size_t i = 0; i < len; i++) {
-			unsigned char c = data[i];
-			if (c < 0x20 && c != '\t' && c != '\r' && c != '\n' && c != '\f' && c != 0x1a)
-				return mg_fail_line(MG_ERR_FORMAT, DOM, line, "binary byte 0x%02x at offset %zu", c, i);
-			line += c == '\n';
-		}
-	}
+	mg_fmt_skip_bom(&data, &len);
+	if ((rc = mg_fmt_refuse_binary(data, len, DOM)) != MG_OK)
+		return rc;
 	if (!(r.s = mg_spectrum_new(MG_SPECTRUM_MAX_CHANNELS)))
 		return MG_ERR_NOMEM;
 	mg_lines it;
@@ -713,403 +615,12 @@ static int probe(const unsigned char *data, size_t len)
 	mg_lines it;
 	const char *l;
 	size_t n;
-	skip_bom(&data, &len);
+	mg_fmt_skip_bom(&data, &len);
 	mg_lines_init(&it, data, len < 4096 ? len : 4096);
 	if (!mg_lines_next(&it, &l, &n))
 		return 0;
 	mg_trim(&l, &n);
 	return mg_equals_ci(l, n, "<<PMCA SPECTRUM>>") ? 100 : 0;
-}
-
-/* ---- writer ------------------------------------------------------------- */
-
-static void put_kv(mg_buf *b, const char *key, const char *sep, const char *value)
-{
-	mg_fmt_text_put(b, key, 1);
-	mg_buf_puts(b, sep);
-	mg_fmt_text_put(b, value, 1);
-	mg_buf_puts(b, "\r\n");
-}
-
-static void put_num(mg_buf *b, const char *key, double v)
-{
-	char num[40];
-	mg_fmt_num(num, sizeof(num), v);
-	put_kv(b, key, " - ", num);
-}
-
-/* A text that must not open a section or break a line. */
-static int line_safe(const char *s)
-{
-	return mg_fmt_text_clean(s) && strncmp(s, "<<", 2) != 0;
-}
-
-static const char *const canonical[] = {"TAG", "DESCRIPTION", "GAIN", "THRESHOLD", "LIVE_MODE",
-                                        "PRESET_TIME", "LIVE_TIME", "REAL_TIME", "START_TIME",
-                                        "SERIAL_NUMBER"};
-
-static int is_canonical(const char *key)
-{
-	for (size_t i = 0; i < MG_ARRAY_SIZE(canonical); i++)
-		if (strcasecmp(key, canonical[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* The first clean meta value of a header key, or NULL. */
-static const char *header_meta(const mg_spectrum *s, const char *key)
-{
-	char k[64];
-	snprintf(k, sizeof(k), "mca.header.%s", key);
-	const mg_kv *kv = mg_kvlist_find(&s->meta, k);
-	return kv && !kv->comment && line_safe(kv->value) ? kv->value : NULL;
-}
-
-static void write_header(const mg_spectrum *s, mg_buf *b)
-{
-	char num[40];
-	int f[6];
-	mg_buf_puts(b, "<<PMCA SPECTRUM>>\r\n");
-	const char *v = header_meta(s, "TAG");
-	put_kv(b, "TAG", " - ", v ? v : "live_data");
-	put_kv(b, "DESCRIPTION", " - ", s->sample.description ? s->sample.description : "");
-	snprintf(num, sizeof(num), "%d", gain_code(s->nchan));
-	v = header_meta(s, "GAIN");
-	put_kv(b, "GAIN", " - ", v ? v : num);
-	v = header_meta(s, "THRESHOLD");
-	put_kv(b, "THRESHOLD", " - ", v ? v : "0");
-	v = header_meta(s, "LIVE_MODE");
-	put_kv(b, "LIVE_MODE", " - ", v ? v : "0");
-	/* kept values only when they read back as kept (not as a field) */
-	double d;
-	v = header_meta(s, "PRESET_TIME");
-	if (v && mg_parse_double(v, strlen(v), &d) == MG_OK && d >= 0)
-		v = NULL;
-	if (!isnan(s->acq.preset_time_s) && s->acq.preset_time_s >= 0)
-		put_num(b, "PRESET_TIME", s->acq.preset_time_s);
-	else
-		put_kv(b, "PRESET_TIME", " - ", v ? v : "0");
-	put_num(b, "LIVE_TIME", isnan(s->live_time_s) ? 0 : s->live_time_s);
-	put_num(b, "REAL_TIME", isnan(s->real_time_s) ? 0 : s->real_time_s);
-	if (iso_split(s->start_time, f) && date_ok(f[0], f[1], f[2], f[3], f[4], f[5]))
-		mg_buf_printf(b, "START_TIME - %02d/%02d/%04d %02d:%02d:%02d\r\n", f[1], f[2], f[0], f[3], f[4], f[5]);
-	else if ((v = header_meta(s, "START_TIME")) && !s->start_time[0] && !amptek_time(v, strlen(v), num, sizeof(num)))
-		put_kv(b, "START_TIME", " - ", v);
-	if (s->instrument.serial)
-		put_kv(b, "SERIAL_NUMBER", " - ", s->instrument.serial);
-	for (size_t i = 0; i < s->meta.count; i++) {
-		const mg_kv *kv = &s->meta.items[i];
-		const char *k = kv->key + 11;
-		if (strncmp(kv->key, "mca.header.", 11) != 0 || !*k || is_canonical(k) || !line_safe(k) ||
-		    strstr(k, " -") || !mg_fmt_text_clean(kv->value) || kv->comment)
-			continue;
-		put_kv(b, k, " - ", kv->value);
-	}
-}
-
-/* <<CALIBRATION>>: the raw pairs when they give this calibration, else
- * computed pairs (*computed = 1: the exact calibration goes to <<MAGASSAY>>). */
-static void write_calibration(const mg_spectrum *s, mg_buf *b, int *computed)
-{
-	double ch[MCA_MAX_CAL_POINTS], e[MCA_MAX_CAL_POINTS];
-	const mg_kv *pkv = mg_kvlist_find(&s->meta, "mca.calibration.points");
-	const mg_kv *lkv = mg_kvlist_find(&s->meta, "mca.calibration.label");
-	const char *pts = pkv && !pkv->comment ? pkv->value : NULL;
-	const char *label = lkv ? lkv->value : NULL;
-	*computed = 0;
-	if (pts && (!lkv || (!lkv->comment && line_safe(label))) && mg_fmt_text_clean(pts)) {
-		long n = parse_points(pts, ch, e);
-		mg_energy_cal c;
-		if (n > 0 && cal_derive(label, ch, e, (size_t)n, &c) == MG_OK && c.valid == s->cal.valid &&
-		    (!c.valid || (c.offset_kev == s->cal.offset_kev && c.gain_kev == s->cal.gain_kev &&
-		                  c.quad_kev == s->cal.quad_kev))) {
-			mg_buf_puts(b, "<<CALIBRATION>>\r\n");
-			if (label)
-				put_kv(b, "LABEL", " - ", label);
-			for (const char *p = pts; *p;) {
-				size_t len = strcspn(p, ";");
-				const char *f = p;
-				size_t fn = len;
-				mg_trim(&f, &fn);
-				mg_buf_append(b, f, fn);
-				mg_buf_puts(b, "\r\n");
-				p += len + (p[len] == ';');
-			}
-			return;
-		}
-	}
-	if (!s->cal.valid)
-		return;
-	size_t last = s->nchan > 2 ? s->nchan - 1 : 2;
-	size_t chans[3] = {0, last / 2, last};
-	int quad = s->cal.quad_kev != 0;
-	mg_buf_puts(b, "<<CALIBRATION>>\r\nLABEL - keV\r\n");
-	for (int i = 0; i < 3; i++) {
-		char num[40];
-		if (!quad && i == 1)
-			continue;
-		mg_fmt_num(num, sizeof(num), mg_spectrum_energy(s, (double)chans[i]));
-		mg_buf_printf(b, "%zu %s\r\n", chans[i], num);
-	}
-	*computed = 1;
-}
-
-static int known_section(const char *name)
-{
-	static const char *const known[] = {"PMCA SPECTRUM", "CALIBRATION", "ROI", "DATA", "END",
-	                                    "DP5 CONFIGURATION", "DP5 CONFIGURATION END", "DPP STATUS",
-	                                    "DPP STATUS END", "MAGASSAY", "MAGASSAY END"};
-	for (size_t i = 0; i < MG_ARRAY_SIZE(known); i++)
-		if (strcasecmp(name, known[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* Consecutive meta entries with one key "<prefix>NAME" -> a <<NAME>> section,
- * when every line reads back the same. */
-static void write_unknown_sections(const mg_spectrum *s, mg_buf *b, const char *prefix)
-{
-	size_t pn = strlen(prefix);
-	char open_name[MCA_MAX_SECTION_NAME + 1] = ""; /* the section written last, when it has no end line */
-	for (size_t i = 0; i < s->meta.count;) {
-		const char *key = s->meta.items[i].key;
-		size_t j = i + 1;
-		if (strncmp(key, prefix, pn) != 0) {
-			i++;
-			continue;
-		}
-		while (j < s->meta.count && strcmp(s->meta.items[j].key, key) == 0)
-			j++;
-		const char *name = key + pn;
-		char end[MCA_MAX_SECTION_NAME + 8];
-		snprintf(end, sizeof(end), "<<%s END>>", name);
-		size_t on = strlen(open_name);
-		int ok = *name && strlen(name) <= MCA_MAX_SECTION_NAME && line_safe(name) && !strstr(name, ">>") &&
-		         !known_section(name) &&
-		         /* "<<X END>>" right after an open <<X>> would read as its end line */
-		         !(on && strncmp(name, open_name, on) == 0 && strcmp(name + on, " END") == 0);
-		for (size_t k = i; ok && k < j; k++) {
-			const char *v = s->meta.items[k].value;
-			if (s->meta.items[k].comment)
-				ok = 0;
-			else if (strcmp(v, end) == 0)
-				ok = k == j - 1;
-			else
-				ok = line_safe(v) && (*v || j - i == 1);
-		}
-		if (ok) {
-			mg_buf_puts(b, "<<");
-			mg_fmt_text_put(b, name, 1);
-			mg_buf_puts(b, ">>\r\n");
-			for (size_t k = i; k < j; k++) {
-				if (!*s->meta.items[k].value)
-					continue;
-				mg_fmt_text_put(b, s->meta.items[k].value, 1);
-				mg_buf_puts(b, "\r\n");
-			}
-			snprintf(open_name, sizeof(open_name), "%s", strcmp(s->meta.items[j - 1].value, end) ? name : "");
-		}
-		i = j;
-	}
-}
-
-static void write_config(const mg_spectrum *s, mg_buf *b)
-{
-	int open = 0;
-	for (size_t i = 0; i < s->meta.count; i++) {
-		const mg_kv *kv = &s->meta.items[i];
-		const char *cmd = kv->key + 11;
-		if (strncmp(kv->key, "dp5.config.", 11) != 0 || !*cmd || !line_safe(cmd) || strchr(cmd, '=') ||
-		    strchr(cmd, ';') || !mg_fmt_text_clean(kv->value) || strchr(kv->value, ';') ||
-		    (kv->comment && (!*kv->comment || !mg_fmt_text_clean(kv->comment))))
-			continue;
-		int dup = 0; /* the first of a repeated command only */
-		for (size_t k = 0; k < i && !dup; k++)
-			dup = strcmp(s->meta.items[k].key, kv->key) == 0;
-		double d, field = NAN;
-		int numeric = mg_parse_double(kv->value, strlen(kv->value), &d) == MG_OK;
-		if (dup || (strcasecmp(cmd, "MCAC") == 0 && numeric && d != (double)s->nchan))
-			continue; /* a stale MCAC would fail the reader's cross-check */
-		/* a value the reader maps to a field goes here only when it agrees with it */
-		if (strcasecmp(cmd, "TPEA") == 0)
-			field = s->acq.peaking_time_us;
-		else if (strcasecmp(cmd, "PRET") == 0)
-			field = s->acq.preset_time_s;
-		else if (strcasecmp(cmd, "PRER") == 0)
-			field = s->acq.preset_real_s;
-		else if (strcasecmp(cmd, "PREC") == 0)
-			field = s->acq.preset_counts;
-		else
-			numeric = 0;
-		if (numeric && d != field)
-			continue;
-		if (!open)
-			mg_buf_puts(b, "<<DP5 CONFIGURATION>>\r\n");
-		open = 1;
-		mg_fmt_text_put(b, cmd, 1);
-		mg_buf_puts(b, "=");
-		mg_fmt_text_put(b, kv->value, 1);
-		mg_buf_puts(b, ";");
-		if (kv->comment) {
-			mg_buf_puts(b, "    ");
-			mg_fmt_text_put(b, kv->comment, 1);
-		}
-		mg_buf_puts(b, "\r\n");
-	}
-	if (open)
-		mg_buf_puts(b, "<<DP5 CONFIGURATION END>>\r\n");
-}
-
-static void write_status(const mg_spectrum *s, mg_buf *b)
-{
-	int open = 0;
-	const char *fw = mg_kvlist_get(&s->meta, "dp5.status.Firmware");
-	const char *fpga = mg_kvlist_get(&s->meta, "dp5.status.FPGA");
-	char composed[512];
-	compose_firmware(composed, sizeof(composed), fw && *fw ? fw : NULL, fpga && *fpga ? fpga : NULL);
-	int fw_ok = (!(fw && *fw) && !(fpga && *fpga)) ||
-	            (s->instrument.firmware && strcmp(s->instrument.firmware, composed) == 0);
-	for (size_t i = 0; i < s->meta.count; i++) {
-		const mg_kv *kv = &s->meta.items[i];
-		if (kv->comment)
-			continue;
-		if (strcmp(kv->key, "dp5.status") == 0) { /* a line that was not "Key: value" */
-			if (!*kv->value || !line_safe(kv->value) || strchr(kv->value, ':'))
-				continue;
-			if (!open++)
-				mg_buf_puts(b, "<<DPP STATUS>>\r\n");
-			mg_fmt_text_put(b, kv->value, 1);
-			mg_buf_puts(b, "\r\n");
-			continue;
-		}
-		if (strncmp(kv->key, "dp5.status.", 11) != 0)
-			continue;
-		const char *k = kv->key + 11;
-		if (!*k || !line_safe(k) || strchr(k, ':') || !mg_fmt_text_clean(kv->value))
-			continue;
-		/* values the reader maps to fields only when they agree with them (the
-		 * first of each: a repeated one would override) */
-		int first = 1;
-		for (size_t j = 0; j < i && first; j++)
-			first = strcmp(s->meta.items[j].key, kv->key) != 0;
-		if (*kv->value) {
-			if (!strcasecmp(k, "Device Type") &&
-			    (!first || !s->instrument.model || strcmp(s->instrument.model, kv->value)))
-				continue;
-			if (!strcasecmp(k, "Serial Number") && (!first || !s->instrument.serial))
-				continue;
-			if ((!strcasecmp(k, "Firmware") || !strcasecmp(k, "FPGA")) &&
-			    (!first || !fw_ok || (strcmp(k, "Firmware") && strcmp(k, "FPGA"))))
-				continue;
-		}
-		if (!open++)
-			mg_buf_puts(b, "<<DPP STATUS>>\r\n");
-		put_kv(b, k, ": ", kv->value);
-	}
-	if (open)
-		mg_buf_puts(b, "<<DPP STATUS END>>\r\n");
-}
-
-static void write_native(const mg_spectrum *s, mg_buf *b, int *computed_cal)
-{
-	write_header(s, b);
-	write_calibration(s, b, computed_cal);
-	int roi = 0;
-	for (size_t i = 0; i < s->meta.count; i++) {
-		const mg_kv *kv = &s->meta.items[i];
-		if (strcmp(kv->key, "mca.roi") != 0 || !*kv->value || !line_safe(kv->value) || kv->comment)
-			continue;
-		if (!roi++)
-			mg_buf_puts(b, "<<ROI>>\r\n");
-		mg_fmt_text_put(b, kv->value, 1);
-		mg_buf_puts(b, "\r\n");
-	}
-	write_unknown_sections(s, b, "mca.presection.");
-	mg_buf_puts(b, "<<DATA>>\r\n");
-	for (size_t i = 0; i < s->nchan; i++)
-		mg_buf_printf(b, "%.0f\r\n", s->counts[i]);
-	mg_buf_puts(b, "<<END>>\r\n");
-	write_config(s, b);
-	write_status(s, b);
-	write_unknown_sections(s, b, "mca.section.");
-}
-
-static void put_payload(mg_buf *b, const mg_buf *lines)
-{
-	for (size_t i = 0; i < lines->len;) {
-		const char *l = lines->data + i, *e = memchr(l, '\n', lines->len - i);
-		char *line = mg_strndup_view(l, (size_t)(e - l));
-		if (!line) {
-			b->failed = 1;
-			return;
-		}
-		mg_fmt_text_put(b, line, 1);
-		mg_buf_puts(b, "\r\n");
-		free(line);
-		i = (size_t)(e - lines->data) + 1;
-	}
-}
-
-static int write_mca(const mg_spectrum *s, mg_buf *out)
-{
-	size_t start = out->len;
-	for (size_t i = 0; i < s->nchan; i++) {
-		double c = s->counts[i];
-		if (!(c >= 0 && c == floor(c) && c <= MCA_MAX_COUNT))
-			return mg_fail(MG_ERR_UNSUPPORTED, DOM,
-			               "channel %zu holds %g counts: an Amptek .mca holds whole counts only "
-			               "(write .msa or .csv for this spectrum)",
-			               i, c);
-	}
-	mg_buf nat, pay, tmp;
-	mg_buf_init(&nat);
-	mg_buf_init(&pay);
-	mg_buf_init(&tmp);
-	int computed = 0, rc;
-	mg_spectrum *got = NULL;
-	write_native(s, &nat, &computed);
-	if (computed)
-		mg_buf_printf(&pay, "calibration_kev: %.17g %.17g %.17g\n", s->cal.offset_kev, s->cal.gain_kev,
-		              s->cal.quad_kev);
-	/* read the Amptek part back; what differs goes to <<MAGASSAY>> */
-	mg_buf_append(&tmp, nat.data, nat.len);
-	mg_buf_puts(&tmp, "<<MAGASSAY>>\r\n");
-	put_payload(&tmp, &pay);
-	if ((rc = mg_buf_status(&nat)) != MG_OK || (rc = mg_buf_status(&pay)) != MG_OK ||
-	    (rc = mg_buf_status(&tmp)) != MG_OK)
-		goto out;
-	if ((rc = read_mca((const unsigned char *)tmp.data, tmp.len, &got)) != MG_OK) {
-		rc = mg_fail(MG_ERR_UNSUPPORTED, DOM, "a value has no readable .mca form: %s",
-		             mg_error_detail());
-		goto out;
-	}
-	if ((rc = mg_fmt_carry_diff(s, got, &pay)) != MG_OK)
-		goto out;
-	mg_buf_append(out, nat.data, nat.len);
-	if (pay.len) {
-		mg_buf_puts(out, "<<MAGASSAY>>\r\n");
-		put_payload(out, &pay);
-		mg_buf_puts(out, "<<MAGASSAY END>>\r\n");
-		/* never hand out a file the reader rejects */
-		mg_spectrum_free(got);
-		got = NULL;
-		if ((rc = mg_buf_status(out)) == MG_OK &&
-		    read_mca((const unsigned char *)out->data + start, out->len - start, &got) != MG_OK)
-			rc = mg_fail(MG_ERR_UNSUPPORTED, DOM, "a value has no readable .mca form: %s", mg_error_detail());
-		if (rc != MG_OK)
-			goto out;
-	}
-	rc = mg_buf_status(out);
-out:
-	if (rc != MG_OK && out->len > start) { /* no partial file */
-		out->len = start;
-		out->data[start] = '\0';
-	}
-	mg_spectrum_free(got);
-	mg_buf_free(&nat);
-	mg_buf_free(&pay);
-	mg_buf_free(&tmp);
-	return rc;
 }
 
 const mg_format mg_format_mca = {
@@ -1118,6 +629,6 @@ const mg_format mg_format_mca = {
 	.description = "Amptek MCA (PMCA/DppMCA text)",
 	.extension = ".mca",
 	.probe = probe,
-	.read = read_mca,
-	.write = write_mca,
+	.read = mca_read,
+	.write = mca_write,
 };
