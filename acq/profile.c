@@ -289,8 +289,7 @@ static void seen_free(struct seen *s)
 	free(s->lines);
 }
 
-/* The profile's messages say "<file>:<line>: ..." (the form its users and
- * tests know), not inifile.h's "<file> line <N>: ...". */
+/* "<file> line <N>: ...", the style of every INI reader (core/inifile.h). */
 static int fail_at(const char *file, long line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail_at(const char *file, long line, const char *fmt, ...)
 {
@@ -299,14 +298,13 @@ static int fail_at(const char *file, long line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return mg_fail(MG_ERR_FORMAT, ACQ_DOM, "%s:%ld: %s", file, line, msg);
+	return mg_fail(MG_ERR_FORMAT, ACQ_DOM, "%s line %ld: %s", file, line, msg);
 }
 
 typedef struct parse_state {
 	mg_acq_profile *p;
 	enum section sec;
 	struct seen seen;
-	int in_callback; /* the failure, if any, is the callback's own */
 	long mcac_line, channels_line;
 	char mcac_val[16], channels_val[16];
 } parse_state;
@@ -317,14 +315,12 @@ static int on_item(const mg_ini_item *it, void *ud)
 	parse_state *st = ud;
 	mg_acq_profile *p = st->p;
 	int rc;
-	st->in_callback = 1;
 	if (!it->key) {
 		st->sec = section_by_name(it->section, it->section_len);
 		if (st->sec == SEC_NONE)
 			return fail_at(it->file, it->line,
 			               "unknown section [%.*s] (known: [dp5], [acquisition], [tube], [instrument])",
 			               (int)(it->section_len > 40 ? 40 : it->section_len), it->section);
-		st->in_callback = 0;
 		return MG_OK;
 	}
 	const char *k = it->key;
@@ -348,7 +344,7 @@ static int on_item(const mg_ini_item *it, void *ud)
 	if ((rc = apply(p, st->sec, key, it->value)) != MG_OK) {
 		char why[800];
 		snprintf(why, sizeof(why), "%s", mg_error_detail());
-		return mg_fail(rc, ACQ_DOM, "%s:%ld: [%s] %s", it->file, it->line, section_names[st->sec], why);
+		return mg_fail(rc, ACQ_DOM, "%s line %ld: [%s] %s", it->file, it->line, section_names[st->sec], why);
 	}
 	if (st->sec == SEC_DP5 && !strcmp(key, "MCAC")) {
 		st->mcac_line = it->line;
@@ -357,37 +353,7 @@ static int on_item(const mg_ini_item *it, void *ud)
 		st->channels_line = it->line;
 		snprintf(st->channels_val, sizeof(st->channels_val), "%s", mg_kvlist_get(&p->dp5, "MCAC"));
 	}
-	st->in_callback = 0;
 	return MG_OK;
-}
-
-/* A line the INI reader refused ("<name> line <N>: <reason>"), told in the
- * profile's words and form. */
-static int explain_syntax_error(const char *name, int rc)
-{
-	char detail[800];
-	snprintf(detail, sizeof(detail), "%s", mg_error_detail());
-	size_t nn = strlen(name);
-	char *end;
-	if (strncmp(detail, name, nn) || strncmp(detail + nn, " line ", 6))
-		return rc;
-	long line = strtol(detail + nn + 6, &end, 10);
-	if (end == detail + nn + 6 || strncmp(end, ": ", 2))
-		return rc;
-	const char *why = end + 2;
-	size_t wn = strlen(why);
-	static const char before[] = "' before any [section]";
-	if (!strncmp(why, "a section header needs", 22))
-		return fail_at(name, line, "a section line is '[name]'");
-	if (!strcmp(why, "empty section name"))
-		return fail_at(name, line, "unknown section [] (known: [dp5], [acquisition], [tube], [instrument])");
-	if (!strncmp(why, "expected '[section]' or 'key = value'", 37))
-		return fail_at(name, line, "expected 'key = value', '[section]' or a comment");
-	if (!strcmp(why, "a value without a key"))
-		return fail_at(name, line, "a key of 1 to 64 characters is expected");
-	if (wn > sizeof(before) - 1 && !strcmp(why + wn - (sizeof(before) - 1), before))
-		return fail_at(name, line, "%.*s' comes before any [section]", (int)(wn - (sizeof(before) - 1)), why);
-	return fail_at(name, line, "%s", why);
 }
 
 static int parse_into(mg_acq_profile *p, const char *text, size_t len, const char *name)
@@ -410,8 +376,6 @@ static int parse_into(mg_acq_profile *p, const char *text, size_t len, const cha
 	}
 	parse_state st = {.p = p, .sec = SEC_NONE};
 	int rc = mg_ini_parse(text, len, name, ACQ_DOM, on_item, &st);
-	if (rc < 0 && !st.in_callback)
-		rc = explain_syntax_error(name, rc);
 	if (rc == MG_OK && st.mcac_line && st.channels_line &&
 	    strtol(st.mcac_val, NULL, 10) != strtol(st.channels_val, NULL, 10))
 		rc = fail_at(name, st.channels_line,
