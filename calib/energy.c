@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Energy and resolution calibration records (JSON): the "calibration" object
- * of `magassay analyze --json`, read back by `--calib FILE`. Small on
- * purpose: the versioned calibration store is issue 6. */
+/* Energy and resolution calibrations as JSON (calib.h): the "calibration"
+ * object of `magassay analyze --json`, read back by `--calib FILE`, and the
+ * payload of "energy" and "resolution" calibration records. */
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
-#include "magassay/analysis.h"
+#include "magassay/calib.h"
 #include "magassay/fileio.h"
 
 #define DOM "calib"
