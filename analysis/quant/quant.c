@@ -77,33 +77,6 @@ void q_note(mg_quant_result *res, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* ---------------------------------------------------------------- calibration copies */
-
-void mg_quant_calibration_clear(mg_quant_calibration *c)
-{
-	if (!c)
-		return;
-	free(c->stds);
-	memset(c, 0, sizeof *c);
-}
-
-int mg_quant_calibration_copy(mg_quant_calibration *dst, const mg_quant_calibration *src)
-{
-	*dst = *src;
-	dst->stds = NULL;
-	if (src->nstd && src->stds) {
-		dst->stds = malloc(src->nstd * sizeof *dst->stds);
-		if (!dst->stds) {
-			dst->nstd = 0;
-			return mg_fail(MG_ERR_NOMEM, QDOM, "out of memory");
-		}
-		memcpy(dst->stds, src->stds, src->nstd * sizeof *dst->stds);
-	} else {
-		dst->nstd = 0;
-	}
-	return 0;
-}
-
 /* ---------------------------------------------------------------- helpers */
 
 int q_comp_to_w(const mg_fp_model *fp, const mg_quant_comp *c, double *w)
