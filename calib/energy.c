@@ -110,3 +110,18 @@ int mg_analysis_calib_write_file(const char *path, const mg_energy_cal *cal,
 	free(t);
 	return rc;
 }
+
+char *mg_calib_energy_payload(const mg_energy_cal *cal, const mg_detector_model *det)
+{
+	if (!cal || !det)
+		return NULL;
+	json_t *o = json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "offset_kev", cal->offset_kev, "gain_kev",
+	                      cal->gain_kev, "quad_kev", cal->quad_kev, "noise_kev", det->noise_kev, "fano", det->fano,
+	                      "tail_fraction", det->tail_fraction, "tail_slope_kev", det->tail_slope_kev,
+	                      "step_height", det->step_height);
+	if (!o)
+		return NULL;
+	char *s = json_dumps(o, JSON_REAL_PRECISION(12) | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s;
+}

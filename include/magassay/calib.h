@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* magassay — calibration records and the data they hold.
  *
- * The calibrations the analysis uses and produces, as data:
+ * A calibration record (mg_calib_record) is a versioned, append-only piece of
+ * data: a kind ("energy", "resolution", "quant"), a name, a version, its
+ * provenance and its payload (JSON). Records are exported to and imported
+ * from JSON files here; they are stored in and loaded from the store by
+ * mg_calib_record_store / mg_calib_record_load (store.h).
+ *
+ * The payloads, as data:
  *  - the energy calibration and detector model of the XRF engine, with the
  *    JSON object `magassay analyze --json` prints and `--calib FILE` reads;
  *  - the quantification calibration: the instrument it was made on, FP
@@ -59,6 +65,9 @@ int mg_analysis_calib_parse(const char *text, size_t len, const char *name, mg_e
                             mg_detector_model *det);
 int mg_analysis_calib_write_file(const char *path, const mg_energy_cal *cal,
                                  const mg_detector_model *det);
+/* The same object as the payload of an "energy" or "resolution" calibration
+ * record (malloc'ed JSON text; NULL on no memory or a NULL argument). */
+char *mg_calib_energy_payload(const mg_energy_cal *cal, const mg_detector_model *det);
 
 /* ---------------------------------------------------------------- compositions */
 
@@ -172,6 +181,35 @@ int mg_quant_calibration_copy(mg_quant_calibration *dst, const mg_quant_calibrat
  * overwritten; clear it after). */
 char *mg_quant_calibration_to_json(const mg_quant_calibration *c);
 int mg_quant_calibration_from_json(const char *json, size_t len, const char *name, mg_quant_calibration *out);
+
+/* ---------------------------------------------------------------- calibration records */
+
+/* A calibration record: kind "energy", "resolution" or "quant", a name, a
+ * version (records are never overwritten: a new one is a new version), its
+ * provenance (JSON: standards used with their files and SHA-256, date,
+ * operator, software version, instrument) and its payload (JSON). */
+typedef struct mg_calib_record {
+	char kind[16];
+	char name[64];
+	int version;             /* 0 = not stored yet */
+	long long id;            /* store id (0 = none) */
+	char created_at[40];
+	char operator_name[64];
+	char software_version[32];
+	char *provenance_json;   /* owned, may be NULL */
+	char *payload_json;      /* owned */
+} mg_calib_record;
+
+void mg_calib_record_clear(mg_calib_record *r);
+
+/* Export as a JSON file: {"magassay_calibration": 1, kind, name, version, id,
+ * created_at, operator, software_version, provenance, payload} plus, for energy
+ * and resolution records, the "calibration" object `magassay analyze --calib`
+ * reads. Never overwrites: an existing path is MG_ERR_EXISTS. */
+int mg_calib_record_export(const mg_calib_record *r, const char *path);
+/* Read an exported file (or any JSON file carrying such an object). */
+int mg_calib_record_import(const char *path, mg_calib_record *out);
+int mg_calib_record_parse(const char *json, size_t len, const char *name, mg_calib_record *out);
 
 #ifdef __cplusplus
 }

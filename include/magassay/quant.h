@@ -364,47 +364,6 @@ void mg_quant_totals(mg_quant_result *r);
  * sample is flagged coated: never classified). */
 int mg_grade_classify(const mg_grade_table *t, mg_quant_result *r);
 
-/* ---------------------------------------------------------------- calibration records */
-
-/* A calibration record: kind "energy", "resolution" or "quant", a name, a
- * version (records are never overwritten: a new one is a new version), its
- * provenance (JSON: standards used with their files and SHA-256, date,
- * operator, software version, instrument) and its payload (JSON). */
-typedef struct mg_calib_record {
-	char kind[16];
-	char name[64];
-	int version;             /* 0 = not stored yet */
-	long long id;            /* store id (0 = none) */
-	char created_at[40];
-	char operator_name[64];
-	char software_version[32];
-	char *provenance_json;   /* owned, may be NULL */
-	char *payload_json;      /* owned */
-} mg_calib_record;
-
-void mg_calib_record_clear(mg_calib_record *r);
-
-struct mg_store;
-/* Add to the store as the next version of (kind, name); fills id, version,
- * created_at. */
-int mg_calib_record_store(struct mg_store *st, mg_calib_record *r);
-/* Load by "ID" (numeric), "kind:name", "kind:name@version", or "name" (any
- * kind, latest). MG_ERR_NOT_FOUND. */
-int mg_calib_record_load(struct mg_store *st, const char *ref, mg_calib_record *out);
-
-/* Export as a JSON file: {"magassay_calibration": 1, kind, name, version, id,
- * created_at, operator, software_version, provenance, payload} plus, for energy
- * and resolution records, the "calibration" object `magassay analyze --calib`
- * reads. Never overwrites: an existing path is MG_ERR_EXISTS. */
-int mg_calib_record_export(const mg_calib_record *r, const char *path);
-/* Read an exported file (or any JSON file carrying such an object). */
-int mg_calib_record_import(const char *path, mg_calib_record *out);
-int mg_calib_record_parse(const char *json, size_t len, const char *name, mg_calib_record *out);
-
-/* Payload helpers: energy/resolution payloads are the "calibration" object of
- * `analyze --json` ({offset_kev, gain_kev, quad_kev, noise_kev, fano, ...}). */
-char *mg_calib_energy_payload(const mg_energy_cal *cal, const mg_detector_model *det);
-
 #ifdef __cplusplus
 }
 #endif

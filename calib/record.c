@@ -1,21 +1,18 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Calibration records (issue 6): energy, resolution and quantification
- * calibrations with their provenance, versioned in the store (append-only:
- * a new calibration of the same kind and name is the next version, nothing is
- * ever overwritten) and exported/imported as JSON files (an export never
- * replaces an existing file). */
-#include <errno.h>
+/* Calibration records (calib.h): energy, resolution and quantification
+ * calibrations with their provenance, exported/imported as JSON files (an
+ * export never replaces an existing file). Their versions in the store
+ * (append-only: a new calibration of the same kind and name is the next
+ * version, nothing is ever overwritten) are store/calib_records.c. */
 #include <jansson.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "internal.h"
+#include "magassay/calib.h"
 #include "magassay/fileio.h"
-#include "magassay/quant.h"
-#include "magassay/store.h"
 #include "magassay/version.h"
 
 #define DOM "calib"
@@ -28,143 +25,6 @@ void mg_calib_record_clear(mg_calib_record *r)
 	free(r->provenance_json);
 	free(r->payload_json);
 	memset(r, 0, sizeof *r);
-}
-
-static int from_store(const mg_calibration *c, mg_calib_record *out)
-{
-	memset(out, 0, sizeof *out);
-	snprintf(out->kind, sizeof out->kind, "%s", c->kind ? c->kind : "");
-	snprintf(out->name, sizeof out->name, "%s", c->name ? c->name : "");
-	out->version = c->version;
-	out->id = c->id;
-	snprintf(out->created_at, sizeof out->created_at, "%s", c->created_at ? c->created_at : "");
-	snprintf(out->operator_name, sizeof out->operator_name, "%s", c->operator_name ? c->operator_name : "");
-	snprintf(out->software_version, sizeof out->software_version, "%s",
-	         c->software_version ? c->software_version : "");
-	out->provenance_json = c->provenance_json ? strdup(c->provenance_json) : NULL;
-	out->payload_json = c->payload_json ? strdup(c->payload_json) : NULL;
-	if ((c->provenance_json && !out->provenance_json) || (c->payload_json && !out->payload_json)) {
-		mg_calib_record_clear(out);
-		return mg_fail(MG_ERR_NOMEM, DOM, "out of memory");
-	}
-	return 0;
-}
-
-int mg_calib_record_store(struct mg_store *st, mg_calib_record *r)
-{
-	if (!st || !r || !r->payload_json)
-		return mg_fail(MG_ERR_ARG, DOM, "calibration record: NULL argument or no payload");
-	mg_new_calibration nc = {
-		.kind = r->kind,
-		.name = r->name,
-		.operator_name = r->operator_name[0] ? r->operator_name : NULL,
-		.software_version = r->software_version[0] ? r->software_version : NULL,
-		.provenance_json = r->provenance_json,
-		.payload_json = r->payload_json,
-	};
-	int version = 0;
-	long long id = 0;
-	int rc = mg_store_calibration_add(st, &nc, &version, &id);
-	if (rc < 0)
-		return rc;
-	mg_calibration c = {0};
-	if ((rc = mg_store_calibration_get(st, id, &c)) < 0)
-		return rc;
-	r->version = version;
-	r->id = id;
-	snprintf(r->created_at, sizeof r->created_at, "%s", c.created_at ? c.created_at : "");
-	snprintf(r->software_version, sizeof r->software_version, "%s", c.software_version ? c.software_version : "");
-	mg_calibration_clear(&c);
-	return 0;
-}
-
-typedef struct latest {
-	const char *name;
-	mg_calibration best;
-	int found;
-	int rc;
-} latest;
-
-static int pick_latest(const mg_calibration *c, void *ud)
-{
-	latest *l = ud;
-	if (strcmp(c->name, l->name) != 0)
-		return 0;
-	if (l->found && c->id <= l->best.id)
-		return 0;
-	mg_calibration_clear(&l->best);
-	memset(&l->best, 0, sizeof l->best);
-	l->best.id = c->id;
-	l->best.version = c->version;
-	l->best.kind = c->kind ? strdup(c->kind) : NULL;
-	l->best.name = c->name ? strdup(c->name) : NULL;
-	l->found = 1;
-	return 0;
-}
-
-int mg_calib_record_load(struct mg_store *st, const char *ref, mg_calib_record *out)
-{
-	if (!st || !ref || !out || !ref[0])
-		return mg_fail(MG_ERR_ARG, DOM, "calibration: NULL argument");
-	mg_calibration c = {0};
-	int rc;
-	char *end;
-	errno = 0;
-	long long id = strtoll(ref, &end, 10);
-	if (!*end && !errno && id > 0) {
-		if ((rc = mg_store_calibration_get(st, id, &c)) < 0)
-			return rc;
-	} else if (strchr(ref, ':')) {
-		char kind[33], name[80];
-		int version = 0;
-		const char *colon = strchr(ref, ':');
-		size_t kn = (size_t)(colon - ref);
-		if (kn == 0 || kn >= sizeof kind)
-			return mg_fail(MG_ERR_ARG, DOM, "calibration '%s': KIND:NAME[@VERSION] expected", ref);
-		memcpy(kind, ref, kn);
-		kind[kn] = 0;
-		snprintf(name, sizeof name, "%s", colon + 1);
-		char *at = strchr(name, '@');
-		if (at) {
-			*at = 0;
-			version = (int)strtol(at + 1, &end, 10);
-			if (*end || version < 1)
-				return mg_fail(MG_ERR_ARG, DOM, "calibration '%s': bad version", ref);
-		}
-		if ((rc = mg_store_calibration_find(st, kind, name, version, &c)) < 0)
-			return rc;
-	} else {
-		latest l = {.name = ref};
-		rc = mg_store_calibrations_list(st, NULL, NULL, pick_latest, &l);
-		if (rc < 0) {
-			mg_calibration_clear(&l.best);
-			return rc;
-		}
-		if (!l.found)
-			return mg_fail(MG_ERR_NOT_FOUND, DOM, "no calibration named '%s' in the store", ref);
-		rc = mg_store_calibration_get(st, l.best.id, &c);
-		mg_calibration_clear(&l.best);
-		if (rc < 0)
-			return rc;
-	}
-	rc = from_store(&c, out);
-	mg_calibration_clear(&c);
-	return rc;
-}
-
-char *mg_calib_energy_payload(const mg_energy_cal *cal, const mg_detector_model *det)
-{
-	if (!cal || !det)
-		return NULL;
-	json_t *o = json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "offset_kev", cal->offset_kev, "gain_kev",
-	                      cal->gain_kev, "quad_kev", cal->quad_kev, "noise_kev", det->noise_kev, "fano", det->fano,
-	                      "tail_fraction", det->tail_fraction, "tail_slope_kev", det->tail_slope_kev,
-	                      "step_height", det->step_height);
-	if (!o)
-		return NULL;
-	char *s = json_dumps(o, JSON_REAL_PRECISION(12) | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	return s;
 }
 
 static json_t *load_json(const char *text, const char *what)
