@@ -27,6 +27,8 @@
 
 #include <stddef.h>
 
+#include "magassay/calib.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -311,6 +313,15 @@ int mg_store_results_list(mg_store *st, long long measurement_id, mg_result_cb c
 /* kind / name NULL: no filter. */
 int mg_store_calibrations_list(mg_store *st, const char *kind, const char *name, mg_calibration_cb cb,
                                void *userdata);
+
+/* ---- calibration records (calib.h) --------------------------------------- */
+
+/* Add a calibration record to the store as the next version of (kind, name);
+ * fills r's id, version, created_at and software_version. */
+int mg_calib_record_store(mg_store *st, mg_calib_record *r);
+/* Load by "ID" (numeric), "kind:name", "kind:name@version", or "name" (any
+ * kind, latest). MG_ERR_NOT_FOUND. */
+int mg_calib_record_load(mg_store *st, const char *ref, mg_calib_record *out);
 
 /* ---- finding anything by its id (for `magassay show`) ------------------ */
 
