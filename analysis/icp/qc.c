@@ -18,7 +18,6 @@
 #include "icp_internal.h"
 #include "internal.h"
 #include "magassay/fileio.h"
-#include "magassay/store.h"
 #include "text.h"
 
 #define DOM "icp-qc"
