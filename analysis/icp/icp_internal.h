@@ -7,26 +7,7 @@
 
 #include "magassay/icp_analysis.h"
 
-/* One `key = value` of an INI-style file, as views into the text.
- * section is the text between the brackets (trimmed), "" before any. */
-typedef struct icp_ini_kv {
-	const char *section;
-	size_t section_len;
-	const char *key;
-	size_t key_len;
-	const char *value;
-	size_t value_len;
-	long line;
-} icp_ini_kv;
-
-/* Called for every section header (key == NULL) and every key = value.
- * Return MG_OK to go on, or an error (with mg_fail) to stop. */
-typedef int (*icp_ini_cb)(const icp_ini_kv *kv, void *userdata);
-
-/* Strict INI reader: blank lines, full-line comments (# or ;), inline
- * comments after white space (" # ..."), [section] and key = value. Anything
- * else is MG_ERR_FORMAT "<what> line N: ...". */
-int icp_ini_parse(const char *text, size_t len, const char *what, icp_ini_cb cb, void *userdata);
+/* ---- field readers (fields.c); the INI files go through core/inifile.h ---- */
 
 /* View helpers */
 int icp_view_eq(const char *s, size_t n, const char *word); /* case-insensitive */
