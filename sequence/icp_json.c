@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "icp_internal.h"
+#include "analysis/icp/icp_internal.h"
 #include "internal.h"
 #include "magassay/version.h"
 
