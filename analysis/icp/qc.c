@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ICP-OES QC: the formulas (recovery, spike recovery, RPD), judging a value
  * against limits (read from the QC profile, qc_profile.c: none from code),
- * and the bracket tracker that turns a failed CCV (or CCB) into re-run flags
- * on every sample since the last passing one.
+ * the names of checks, outcomes and result flags, and the bracket tracker
+ * that turns a failed CCV (or CCB) into re-run flags on every sample since
+ * the last passing one.
  *
  * The rules are those of EPA SW-846 6010D and EPA 200.7 (domain notes §6):
  * calibration r ≥ 0.998; ICV and CCV 90–110 %; ICB/CCB below the LLOQ; LLOQ
@@ -62,6 +63,42 @@ const char *mg_icp_check_name(mg_icp_check_type t)
 const char *mg_icp_outcome_name(mg_icp_outcome o)
 {
 	return o == MG_ICP_PASS ? "pass" : o == MG_ICP_FAIL ? "fail" : "n/a";
+}
+
+static const struct {
+	unsigned bit;
+	const char *name;
+} flag_names[] = {
+	{MG_ICP_RF_BELOW_LOD, "below_lod"},     {MG_ICP_RF_BELOW_LOQ, "below_loq"},
+	{MG_ICP_RF_OVER_RANGE, "over_range"},   {MG_ICP_RF_RSD, "rsd"},
+	{MG_ICP_RF_RERUN_CCV, "rerun_ccv"},     {MG_ICP_RF_RERUN_CCB, "rerun_ccb"},
+	{MG_ICP_RF_UNBRACKETED, "unbracketed"}, {MG_ICP_RF_IS_FAIL, "is_fail"},
+	{MG_ICP_RF_CAL_FAIL, "cal_fail"},       {MG_ICP_RF_ICV_FAIL, "icv_fail"},
+	{MG_ICP_RF_FIT_FAIL, "fit_fail"},       {MG_ICP_RF_INTERFERED, "interfered"},
+};
+
+const char *mg_icp_flag_name(unsigned bit)
+{
+	for (size_t i = 0; i < MG_ARRAY_SIZE(flag_names); i++)
+		if (flag_names[i].bit == bit)
+			return flag_names[i].name;
+	return NULL;
+}
+
+const char *mg_icp_flags_text(unsigned flags, char *buf, size_t cap)
+{
+	if (!buf || !cap)
+		return "";
+	buf[0] = '\0';
+	size_t o = 0;
+	for (size_t i = 0; i < MG_ARRAY_SIZE(flag_names); i++)
+		if (flags & flag_names[i].bit) {
+			int n = snprintf(buf + o, cap - o, "%s%s", o ? "," : "", flag_names[i].name);
+			if (n < 0 || (size_t)n >= cap - o)
+				break;
+			o += (size_t)n;
+		}
+	return buf;
 }
 
 /* ---- brackets ----------------------------------------------------------- */
