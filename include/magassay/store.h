@@ -28,6 +28,7 @@
 #include <stddef.h>
 
 #include "magassay/calib.h"
+#include "magassay/id.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -37,8 +38,6 @@ typedef struct mg_store mg_store;
 
 /* The schema version this code writes (PRAGMA user_version). */
 #define MG_STORE_SCHEMA_VERSION 2
-/* Ids (batch, sample) are 1..MG_ID_MAX bytes. */
-#define MG_ID_MAX 64
 /* A canonical UUID text, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx", plus the NUL. */
 #define MG_UUID_SIZE 37
 /* A SHA-256 digest in lowercase hex, plus the NUL. */
@@ -48,11 +47,7 @@ typedef struct mg_store mg_store;
 
 /* ---- ids, UUIDs, hashes ---------------------------------------------- */
 
-/* Check a user-supplied id (batch or sample): 1..64 bytes of [A-Za-z0-9._-],
- * not starting with '.' or '-' (so never ".", ".." or an option). MG_OK, or
- * MG_ERR_ARG with a detail naming the offending byte and its position.
- * Only validated ids ever become path components. */
-int mg_id_validate(const char *id);
+/* Ids: mg_id_validate() and MG_ID_MAX, from magassay/id.h. */
 
 /* A fresh random (version 4) UUID in lowercase text. */
 int mg_uuid_generate(char out[MG_UUID_SIZE]);
