@@ -9,16 +9,19 @@
  *   [tube]               anode, kv, ua, filter, atmosphere (recorded, not sent)
  *   [instrument]         detector (recorded)
  *
- * A value runs to the end of the line; " #" or " ;" (blank first) starts a
- * comment. A file is read over what the profile holds; all of it or nothing
- * is applied. See docs/acquisition.md. */
+ * The file is read by the suite's one INI reader (core/inifile.h): a value
+ * runs to the end of the line; " #" or " ;" (blank first) starts a comment;
+ * lines of at most MG_INI_MAX_LINE bytes. A file is read over what the
+ * profile holds; all of it or nothing is applied. See docs/acquisition.md. */
 #include <ctype.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "acq/acq_internal.h"
+#include "inifile.h"
 #include "magassay/dp5.h"
 #include "magassay/fileio.h"
 #include "text.h"
@@ -241,7 +244,7 @@ static int apply(mg_acq_profile *p, enum section sec, const char *key, const cha
 	return mg_fail(MG_ERR_FORMAT, ACQ_DOM, "'%s' is outside any section", key);
 }
 
-/* ------------------------------------------------------------ INI */
+/* ------------------------------------------------------------ INI (core/inifile.h) */
 
 /* Keys seen in this file (for duplicates): "section.key" and its line. */
 struct seen {
@@ -286,28 +289,75 @@ static void seen_free(struct seen *s)
 	free(s->lines);
 }
 
-/* Cut a trailing comment: '#' or ';' preceded by a blank. */
-static void cut_comment(const char **v, size_t *n)
+/* "<file> line <N>: ...", the style of every INI reader (core/inifile.h). */
+static int fail_at(const char *file, long line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail_at(const char *file, long line, const char *fmt, ...)
 {
-	for (size_t i = 1; i < *n; i++)
-		if (((*v)[i] == '#' || (*v)[i] == ';') && ((*v)[i - 1] == ' ' || (*v)[i - 1] == '\t')) {
-			*n = i;
-			break;
-		}
-	mg_trim(v, n);
+	char msg[900];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return mg_fail(MG_ERR_FORMAT, ACQ_DOM, "%s line %ld: %s", file, line, msg);
+}
+
+typedef struct parse_state {
+	mg_acq_profile *p;
+	enum section sec;
+	struct seen seen;
+	long mcac_line, channels_line;
+	char mcac_val[16], channels_val[16];
+} parse_state;
+
+/* One section header or "key = value" from the INI reader. */
+static int on_item(const mg_ini_item *it, void *ud)
+{
+	parse_state *st = ud;
+	mg_acq_profile *p = st->p;
+	int rc;
+	if (!it->key) {
+		st->sec = section_by_name(it->section, it->section_len);
+		if (st->sec == SEC_NONE)
+			return fail_at(it->file, it->line,
+			               "unknown section [%.*s] (known: [dp5], [acquisition], [tube], [instrument])",
+			               (int)(it->section_len > 40 ? 40 : it->section_len), it->section);
+		return MG_OK;
+	}
+	const char *k = it->key;
+	size_t kn = it->key_len;
+	if (kn == 0 || kn > 64)
+		return fail_at(it->file, it->line, "a key of 1 to 64 characters is expected");
+	for (size_t i = 0; i < kn; i++)
+		if (!(isalnum((unsigned char)k[i]) || k[i] == '_'))
+			return fail_at(it->file, it->line, "key '%.*s': only letters, digits and '_'", (int)kn, k);
+	char key[72], full[96];
+	snprintf(key, sizeof(key), "%.*s", (int)kn, k);
+	if (st->sec == SEC_DP5)
+		for (char *c = key; *c; c++)
+			*c = (char)toupper((unsigned char)*c);
+	snprintf(full, sizeof(full), "%s.%s", section_names[st->sec], key);
+	long prev = seen_find(&st->seen, full);
+	if (prev)
+		return fail_at(it->file, it->line, "%s is given twice (first on line %ld)", key, prev);
+	if (seen_add(&st->seen, full, it->line) != MG_OK)
+		return mg_fail(MG_ERR_NOMEM, ACQ_DOM, "out of memory");
+	if ((rc = apply(p, st->sec, key, it->value)) != MG_OK) {
+		char why[800];
+		snprintf(why, sizeof(why), "%s", mg_error_detail());
+		return mg_fail(rc, ACQ_DOM, "%s line %ld: [%s] %s", it->file, it->line, section_names[st->sec], why);
+	}
+	if (st->sec == SEC_DP5 && !strcmp(key, "MCAC")) {
+		st->mcac_line = it->line;
+		snprintf(st->mcac_val, sizeof(st->mcac_val), "%s", mg_kvlist_get(&p->dp5, "MCAC"));
+	} else if (st->sec == SEC_ACQ && !strcmp(key, "channels")) {
+		st->channels_line = it->line;
+		snprintf(st->channels_val, sizeof(st->channels_val), "%s", mg_kvlist_get(&p->dp5, "MCAC"));
+	}
+	return MG_OK;
 }
 
 static int parse_into(mg_acq_profile *p, const char *text, size_t len, const char *name)
 {
-	mg_lines it;
-	const char *line;
-	size_t n;
-	enum section sec = SEC_NONE;
-	struct seen seen = {0};
-	int rc = MG_OK;
-	long mcac_line = 0, channels_line = 0;
-	char mcac_val[16] = "", channels_val[16] = "";
-
 	if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) { /* a UTF-8 byte order mark */
 		text += 3;
 		len -= 3;
@@ -315,102 +365,24 @@ static int parse_into(mg_acq_profile *p, const char *text, size_t len, const cha
 	if (memchr(text, '\0', len))
 		return mg_fail(MG_ERR_FORMAT, ACQ_DOM, "%s: not a text file (NUL byte at offset %zu)", name,
 		               (size_t)((const char *)memchr(text, '\0', len) - text));
-	mg_lines_init(&it, text, len);
-	while (rc == MG_OK && mg_lines_next(&it, &line, &n)) {
-		long ln = it.lineno;
-		mg_trim(&line, &n);
-		if (n == 0 || line[0] == '#' || line[0] == ';')
-			continue;
-		if (line[0] == '[') {
-			const char *s = line + 1;
-			size_t sn;
-			const char *close = memchr(line, ']', n);
-			const char *after = close ? close + 1 : NULL;
-			size_t an = close ? n - (size_t)(after - line) : 0;
-			if (after)
-				cut_comment(&after, &an);
-			if (!close || an) {
-				rc = mg_fail(MG_ERR_FORMAT, ACQ_DOM, "%s:%ld: a section line is '[name]'", name, ln);
-				break;
-			}
-			sn = (size_t)(close - s);
-			mg_trim(&s, &sn);
-			sec = section_by_name(s, sn);
-			if (sec == SEC_NONE)
-				rc = mg_fail(MG_ERR_FORMAT, ACQ_DOM,
-				             "%s:%ld: unknown section [%.*s] (known: [dp5], [acquisition], [tube], [instrument])",
-				             name, ln, (int)(sn > 40 ? 40 : sn), s);
-			continue;
-		}
-		const char *eq = memchr(line, '=', n);
-		if (!eq) {
-			rc = mg_fail(MG_ERR_FORMAT, ACQ_DOM, "%s:%ld: expected 'key = value', '[section]' or a comment", name,
-			             ln);
-			break;
-		}
-		const char *k = line, *v = eq + 1;
-		size_t kn = (size_t)(eq - line), vn = n - kn - 1;
-		mg_trim(&k, &kn);
-		cut_comment(&v, &vn);
-		if (kn == 0 || kn > 64) {
-			rc = mg_fail(MG_ERR_FORMAT, ACQ_DOM, "%s:%ld: a key of 1 to 64 characters is expected", name, ln);
-			break;
-		}
-		for (size_t i = 0; i < kn; i++)
-			if (!(isalnum((unsigned char)k[i]) || k[i] == '_')) {
-				rc = mg_fail(MG_ERR_FORMAT, ACQ_DOM, "%s:%ld: key '%.*s': only letters, digits and '_'", name,
-				             ln, (int)kn, k);
-				break;
-			}
-		if (rc != MG_OK)
-			break;
-		if (sec == SEC_NONE) {
-			rc = mg_fail(MG_ERR_FORMAT, ACQ_DOM, "%s:%ld: '%.*s' comes before any [section]", name, ln, (int)kn,
-			             k);
-			break;
-		}
-		char key[72], value[600], full[96];
-		snprintf(key, sizeof(key), "%.*s", (int)kn, k);
-		if (vn >= sizeof(value)) {
-			rc = mg_fail(MG_ERR_FORMAT, ACQ_DOM, "%s:%ld: the value of %s is too long", name, ln, key);
-			break;
-		}
-		snprintf(value, sizeof(value), "%.*s", (int)vn, v);
-		if (sec == SEC_DP5)
-			for (char *c = key; *c; c++)
-				*c = (char)toupper((unsigned char)*c);
-		snprintf(full, sizeof(full), "%s.%s", section_names[sec], key);
-		long prev = seen_find(&seen, full);
-		if (prev) {
-			rc = mg_fail(MG_ERR_FORMAT, ACQ_DOM, "%s:%ld: %s is given twice (first on line %ld)", name, ln, key,
-			             prev);
-			break;
-		}
-		if (seen_add(&seen, full, ln) != MG_OK) {
-			rc = mg_fail(MG_ERR_NOMEM, ACQ_DOM, "out of memory");
-			break;
-		}
-		rc = apply(p, sec, key, value);
-		if (rc != MG_OK) {
-			char why[800];
-			snprintf(why, sizeof(why), "%s", mg_error_detail());
-			rc = mg_fail(rc, ACQ_DOM, "%s:%ld: [%s] %s", name, ln, section_names[sec], why);
-			break;
-		}
-		if (sec == SEC_DP5 && !strcmp(key, "MCAC")) {
-			mcac_line = ln;
-			snprintf(mcac_val, sizeof(mcac_val), "%s", mg_kvlist_get(&p->dp5, "MCAC"));
-		} else if (sec == SEC_ACQ && !strcmp(key, "channels")) {
-			channels_line = ln;
-			snprintf(channels_val, sizeof(channels_val), "%s", mg_kvlist_get(&p->dp5, "MCAC"));
-		}
+	/* control bytes by line, before the INI reader calls the file binary */
+	long line = 1;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if (c == '\n' || (c == '\r' && (i + 1 == len || text[i + 1] != '\n')))
+			line++;
+		else if (c < 0x20 && c != '\t' && c != '\r')
+			return fail_at(name, line, "control character 0x%02x", c);
 	}
-	if (rc == MG_OK && mcac_line && channels_line && strtol(mcac_val, NULL, 10) != strtol(channels_val, NULL, 10))
-		rc = mg_fail(MG_ERR_FORMAT, ACQ_DOM,
-		             "%s:%ld: channels = %s disagrees with [dp5] MCAC = %s on line %ld (they are the same "
-		             "setting: give one)",
-		             name, channels_line, channels_val, mcac_val, mcac_line);
-	seen_free(&seen);
+	parse_state st = {.p = p, .sec = SEC_NONE};
+	int rc = mg_ini_parse(text, len, name, ACQ_DOM, on_item, &st);
+	if (rc == MG_OK && st.mcac_line && st.channels_line &&
+	    strtol(st.mcac_val, NULL, 10) != strtol(st.channels_val, NULL, 10))
+		rc = fail_at(name, st.channels_line,
+		             "channels = %s disagrees with [dp5] MCAC = %s on line %ld (they are the same setting: "
+		             "give one)",
+		             st.channels_val, st.mcac_val, st.mcac_line);
+	seen_free(&st.seen);
 	return rc;
 }
 

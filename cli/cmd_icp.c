@@ -19,6 +19,7 @@
 #include "magassay/error.h"
 #include "magassay/icp_analysis.h"
 #include "magassay/icp_device.h"
+#include "magassay/sequence.h"
 #include "magassay/store.h"
 
 int cmd_icp(int argc, char **argv);

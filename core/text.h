@@ -38,4 +38,11 @@ char *mg_strndup_view(const char *s, size_t n);
  * (NUL, or control bytes other than TAB/CR/LF/FF/0x1A). */
 int mg_looks_binary(const void *data, size_t len);
 
+/* A user-supplied text quoted for a message: printable ASCII as is, other
+ * bytes as \xNN, cut after 40 bytes (core/id.c). */
+void mg_quote_text(char *out, size_t cap, const char *s);
+/* The id rule of magassay/id.h with the kind of id in the message:
+ * "batch id "x/y": byte 2 is '/' ...". MG_OK or MG_ERR_ARG. */
+int mg_id_check(const char *what, const char *id);
+
 #endif

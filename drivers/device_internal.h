@@ -17,7 +17,7 @@
 #define MG_DEVICE_DEFAULT_RETRIES 3u
 #define MG_DEVICE_MAX_RETRIES 10u
 
-struct mg_dp5_dev; /* drivers/dp5/api.c */
+struct mg_dp5_dev; /* drivers/dp5/exchange.h */
 struct mg_icp_device; /* drivers/icp/api.c (include/magassay/icp_device.h) */
 
 struct mg_device {

@@ -159,12 +159,10 @@ static int read_columns(const unsigned char *data, size_t len, mg_spectrum **out
 		rc = mg_fail(MG_ERR_FORMAT, DOM, "larger than %u bytes", MG_FORMAT_MAX_FILE_BYTES);
 		goto fail;
 	}
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = data[i];
-		if (c < 0x20 && c != '\t' && c != '\r' && c != '\n' && c != '\f' && c != 0x1a) {
-			rc = mg_fail(MG_ERR_FORMAT, DOM, "byte %zu: binary byte 0x%02x in a text file", i, c);
-			goto fail;
-		}
+	long bin = mg_fmt_first_binary(data, len);
+	if (bin >= 0) {
+		rc = mg_fail(MG_ERR_FORMAT, DOM, "byte %ld: binary byte 0x%02x in a text file", bin, data[bin]);
+		goto fail;
 	}
 	mg_lines_init(&it, data, len);
 	while (mg_lines_next(&it, &l, &n)) {

@@ -23,7 +23,19 @@ extern const mg_format mg_format_columns;
 /* A count must be finite and >= 0. */
 int mg_check_count(double v);
 
-/* formats/shared.c — helpers of the text writers (mca.c, msa.c). */
+/* formats/shared.c — helpers of the text readers. */
+/* Skip a UTF-8 byte order mark. */
+void mg_fmt_skip_bom(const unsigned char **data, size_t *len);
+/* Offset of the first byte no text file holds (control bytes but TAB, CR,
+ * LF, FF and ^Z), or -1. */
+long mg_fmt_first_binary(const unsigned char *p, size_t len);
+/* MG_OK, or fail with "line N: binary byte 0xXX at offset K" for the first such byte. */
+int mg_fmt_refuse_binary(const unsigned char *p, size_t len, const char *dom);
+/* A short printable excerpt of a bad value for an error message: at most
+ * size-1 bytes of s, '?' for what is not printable ASCII; returns buf. */
+const char *mg_fmt_excerpt(const char *s, size_t n, char *buf, size_t size);
+
+/* formats/shared.c — helpers of the text writers (mca_write.c, msa_write.c). */
 /* Shortest decimal text that reads back as exactly v. */
 void mg_fmt_num(char *buf, size_t size, double v);
 /* A new NUL-terminated UTF-8 string from bytes that are UTF-8 or else latin-1. */

@@ -2,7 +2,8 @@
 /* Text helpers shared by the format writers and readers: exact number
  * formatting, latin-1/UTF-8 decoding and encoding, and the "carry" lines
  * (fields.h keys) that make a round trip exact for whatever a native header
- * cannot express. Used by mca.c and msa.c. */
+ * cannot express; the byte-order mark, binary-byte and excerpt helpers every
+ * text reader needs. */
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,6 +16,45 @@
 #include "text.h"
 
 #define DOM "format"
+
+void mg_fmt_skip_bom(const unsigned char **data, size_t *len)
+{
+	if (*len >= 3 && (*data)[0] == 0xef && (*data)[1] == 0xbb && (*data)[2] == 0xbf) {
+		*data += 3;
+		*len -= 3;
+	}
+}
+
+/* Offset of the first byte no text file holds, or -1. */
+long mg_fmt_first_binary(const unsigned char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = p[i];
+		if (c < 0x20 && c != '\t' && c != '\r' && c != '\n' && c != '\f' && c != 0x1a)
+			return (long)i;
+	}
+	return -1;
+}
+
+int mg_fmt_refuse_binary(const unsigned char *p, size_t len, const char *dom)
+{
+	long bad = mg_fmt_first_binary(p, len);
+	if (bad < 0)
+		return MG_OK;
+	long line = 1;
+	for (long i = 0; i < bad; i++)
+		line += p[i] == '\n';
+	return mg_fail_line(MG_ERR_FORMAT, dom, line, "binary byte 0x%02x at offset %zu", p[bad], (size_t)bad);
+}
+
+const char *mg_fmt_excerpt(const char *s, size_t n, char *buf, size_t size)
+{
+	size_t m = n < size - 1 ? n : size - 1;
+	for (size_t i = 0; i < m; i++)
+		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	buf[m] = '\0';
+	return buf;
+}
 
 /* Shortest decimal text that reads back as exactly v ("120.005", "4096",
  * "0.009999"), without an exponent for ordinary magnitudes. */

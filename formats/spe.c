@@ -51,17 +51,6 @@ typedef struct spe_file {
 
 /* ---- helpers ------------------------------------------------------------- */
 
-/* Offset of the first byte no text file holds, or -1. */
-static long first_binary_byte(const unsigned char *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = p[i];
-		if (c < 0x20 && c != '\t' && c != '\r' && c != '\n' && c != '\f' && c != 0x1a)
-			return (long)i;
-	}
-	return -1;
-}
-
 /* 1 and the keyword ("$DATA") if the trimmed line is "$KEYWORD:". */
 static int keyword_line(const char *l, size_t n, char *key, size_t keysize)
 {
@@ -167,7 +156,7 @@ static int probe(const unsigned char *data, size_t len)
 	const char *l;
 	size_t ln;
 	int first = 1;
-	if (first_binary_byte(data, n) >= 0)
+	if (mg_fmt_first_binary(data, n) >= 0)
 		return 0;
 	mg_lines_init(&it, data, n);
 	while (mg_lines_next(&it, &l, &ln) && it.lineno <= 64) {
@@ -479,7 +468,7 @@ static int read_spe(const unsigned char *data, size_t len, mg_spectrum **out)
 	int rc;
 	if (len > MG_FORMAT_MAX_FILE_BYTES)
 		return mg_fail(MG_ERR_FORMAT, DOM, "larger than %u bytes", MG_FORMAT_MAX_FILE_BYTES);
-	long bad = first_binary_byte(data, len);
+	long bad = mg_fmt_first_binary(data, len);
 	if (bad >= 0)
 		return mg_fail(MG_ERR_FORMAT, DOM, "byte %ld: binary byte 0x%02x in a text file", bad, data[bad]);
 	if ((rc = split(data, len, &f)) != MG_OK)

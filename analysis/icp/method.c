@@ -18,9 +18,10 @@
 #include <string.h>
 
 #include "icp_internal.h"
+#include "inifile.h"
 #include "internal.h"
 #include "magassay/fileio.h"
-#include "magassay/store.h"
+#include "magassay/id.h"
 #include "text.h"
 
 #define DOM "icp-method"
@@ -72,39 +73,38 @@ typedef struct mparse {
 	int in_total_set[MG_ICP_MAX_ANALYTES];
 } mparse;
 
-#define FAIL(kv, ...) mg_fail(MG_ERR_FORMAT, DOM, "method line %ld: " __VA_ARGS__)
+/* "method line N: ..." on the item (the file is named "method" in messages) */
+#define FAIL(kv, ...) mg_ini_fail(kv, __VA_ARGS__)
 
-static int num(const icp_ini_kv *kv, double *out, double lo, double hi)
+static int num(const mg_ini_item *kv, double *out, double lo, double hi)
 {
 	double v;
 	if (mg_parse_double(kv->value, kv->value_len, &v) != MG_OK || v < lo || v > hi)
-		return mg_fail(MG_ERR_FORMAT, DOM, "method line %ld: %.*s = '%.*s' is not a number in %g..%g", kv->line,
-		               (int)kv->key_len, kv->key, (int)(kv->value_len > 40 ? 40 : kv->value_len), kv->value, lo,
-		               hi);
+		return FAIL(kv, "%s = '%.*s' is not a number in %g..%g", kv->key,
+		            (int)(kv->value_len > 40 ? 40 : kv->value_len), kv->value, lo, hi);
 	*out = v;
 	return MG_OK;
 }
 
-static int kv_is(const icp_ini_kv *kv, const char *k)
+static int kv_is(const mg_ini_item *kv, const char *k)
 {
-	return icp_view_eq(kv->key, kv->key_len, k);
+	return mg_ini_key_is(kv, k);
 }
 
-static int bad_value(const icp_ini_kv *kv, const char *expect)
+static int bad_value(const mg_ini_item *kv, const char *expect)
 {
-	return mg_fail(MG_ERR_FORMAT, DOM, "method line %ld: %.*s = '%.*s': expected %s", kv->line, (int)kv->key_len,
-	               kv->key, (int)(kv->value_len > 40 ? 40 : kv->value_len), kv->value, expect);
+	return FAIL(kv, "%s = '%.*s': expected %s", kv->key, (int)(kv->value_len > 40 ? 40 : kv->value_len), kv->value,
+	            expect);
 }
 
-static int unknown_key(const icp_ini_kv *kv, const char *where)
+static int unknown_key(const mg_ini_item *kv, const char *where)
 {
-	return mg_fail(MG_ERR_FORMAT, DOM, "method line %ld: unknown key '%.*s' in %s", kv->line,
-	               (int)(kv->key_len > 40 ? 40 : kv->key_len), kv->key, where);
+	return FAIL(kv, "unknown key '%.*s' in %s", (int)(kv->key_len > 40 ? 40 : kv->key_len), kv->key, where);
 }
 
 /* Fit settings shared by [method] (defaults) and [analyte] (overrides).
  * 1 if the key was a fit key, 0 if not, negative on error. */
-static int fit_key(const icp_ini_kv *kv, mg_icp_fit_opts *f)
+static int fit_key(const mg_ini_item *kv, mg_icp_fit_opts *f)
 {
 	const char *v = kv->value;
 	size_t vn = kv->value_len;
@@ -228,7 +228,7 @@ const mg_icp_solution *mg_icp_method_solution(const mg_icp_method *m, const char
 	return NULL;
 }
 
-static int section(const icp_ini_kv *kv, mparse *p)
+static int section(const mg_ini_item *kv, mparse *p)
 {
 	const char *s = kv->section;
 	size_t n = kv->section_len, k = 0;
@@ -253,11 +253,11 @@ static int section(const icp_ini_kv *kv, mparse *p)
 			return MG_OK;
 		char el[4];
 		if (icp_parse_element(arg, an, el) != MG_OK)
-			return FAIL(kv, "[analyte X] needs an element symbol, e.g. [analyte Nd]", kv->line);
+			return FAIL(kv, "[analyte X] needs an element symbol, e.g. [analyte Nd]");
 		if (find_analyte(m, el) >= 0)
-			return FAIL(kv, "[analyte %s] appears twice", kv->line, el);
+			return FAIL(kv, "[analyte %s] appears twice", el);
 		if (m->nanalytes >= MG_ICP_MAX_ANALYTES)
-			return FAIL(kv, "more than %d analytes", kv->line, MG_ICP_MAX_ANALYTES);
+			return FAIL(kv, "more than %d analytes", MG_ICP_MAX_ANALYTES);
 		p->cur = (int)m->nanalytes++;
 		mg_icp_analyte *a = &m->analyte[p->cur];
 		memset(a, 0, sizeof(*a));
@@ -285,20 +285,20 @@ static int section(const icp_ini_kv *kv, mparse *p)
 		if (p->pass != 3)
 			return MG_OK;
 		if (an == 0 || an >= MG_ICP_NAME_SIZE)
-			return FAIL(kv, "[%s NAME] needs a name of 1..%d characters", kv->line, kinds[i].word,
+			return FAIL(kv, "[%s NAME] needs a name of 1..%d characters", kinds[i].word,
 			            MG_ICP_NAME_SIZE - 1);
 		for (size_t j = 0; j < an; j++)
 			if (!isalnum((unsigned char)arg[j]) && arg[j] != '-' && arg[j] != '_' && arg[j] != '.')
-				return FAIL(kv, "solution name '%.*s': only letters, digits, '-', '_' and '.'", kv->line,
+				return FAIL(kv, "solution name '%.*s': only letters, digits, '-', '_' and '.'",
 				            (int)an, arg);
 		char name[MG_ICP_NAME_SIZE];
 		icp_copy(name, sizeof(name), arg, an);
 		for (size_t j = 0; j < m->nsolutions; j++)
 			if (strcmp(m->solution[j].name, name) == 0)
-				return FAIL(kv, "solution '%s' is defined twice (first on line %ld)", kv->line, name,
+				return FAIL(kv, "solution '%s' is defined twice (first on line %ld)", name,
 				            m->solution[j].src_line);
 		if (m->nsolutions >= MG_ICP_MAX_SOLUTIONS)
-			return FAIL(kv, "more than %d solutions", kv->line, MG_ICP_MAX_SOLUTIONS);
+			return FAIL(kv, "more than %d solutions", MG_ICP_MAX_SOLUTIONS);
 		p->cur = (int)m->nsolutions++;
 		mg_icp_solution *so = &m->solution[p->cur];
 		memset(so, 0, sizeof(*so));
@@ -310,10 +310,10 @@ static int section(const icp_ini_kv *kv, mparse *p)
 		return MG_OK;
 	}
 	return FAIL(kv, "unknown section [%.*s] (method, digest, analyte X, standard/check/spike/crm NAME)",
-	            kv->line, (int)(n > 40 ? 40 : n), s);
+	            (int)(n > 40 ? 40 : n), s);
 }
 
-static int method_key(const icp_ini_kv *kv, mparse *p)
+static int method_key(const mg_ini_item *kv, mparse *p)
 {
 	mg_icp_method *m = p->m;
 	const char *v = kv->value;
@@ -322,14 +322,14 @@ static int method_key(const icp_ini_kv *kv, mparse *p)
 	int rc;
 	if (kv_is(kv, "name")) {
 		if (icp_copy(m->name, sizeof(m->name), v, vn) != MG_OK || mg_id_validate(m->name) != MG_OK)
-			return FAIL(kv, "the method name '%.*s' must be an id: 1..64 of A-Z a-z 0-9 . _ -", kv->line,
+			return FAIL(kv, "the method name '%.*s' must be an id: 1..64 of A-Z a-z 0-9 . _ -",
 			            (int)(vn > 64 ? 64 : vn), v);
 		p->have_name = 1;
 		return MG_OK;
 	}
 	if (kv_is(kv, "description")) {
 		if (icp_copy(m->description, sizeof(m->description), v, vn) != MG_OK)
-			return FAIL(kv, "description longer than %zu bytes", kv->line, sizeof(m->description) - 1);
+			return FAIL(kv, "description longer than %zu bytes", sizeof(m->description) - 1);
 		return MG_OK;
 	}
 	if (kv_is(kv, "matrix")) {
@@ -338,7 +338,7 @@ static int method_key(const icp_ini_kv *kv, mparse *p)
 		m->nmatrix = 0;
 		while (icp_list_next(&v, &vn, &it, &itn)) {
 			if (m->nmatrix >= MG_ARRAY_SIZE(m->matrix))
-				return FAIL(kv, "at most %zu matrix elements", kv->line, MG_ARRAY_SIZE(m->matrix));
+				return FAIL(kv, "at most %zu matrix elements", MG_ARRAY_SIZE(m->matrix));
 			if (icp_parse_element(it, itn, m->matrix[m->nmatrix]) != MG_OK)
 				return bad_value(kv, "element symbols, e.g. Fe, Nd");
 			m->nmatrix++;
@@ -386,7 +386,7 @@ static int method_key(const icp_ini_kv *kv, mparse *p)
 	return MG_OK;
 }
 
-static int digest_key(const icp_ini_kv *kv, mparse *p)
+static int digest_key(const mg_ini_item *kv, mparse *p)
 {
 	mg_icp_digest *g = &p->m->digest;
 	struct {
@@ -404,7 +404,7 @@ static int digest_key(const icp_ini_kv *kv, mparse *p)
 	return unknown_key(kv, "[digest]");
 }
 
-static int analyte_key(const icp_ini_kv *kv, mparse *p)
+static int analyte_key(const mg_ini_item *kv, mparse *p)
 {
 	mg_icp_method *m = p->m;
 	mg_icp_analyte *a = &m->analyte[p->cur];
@@ -492,7 +492,7 @@ static int analyte_key(const icp_ini_kv *kv, mparse *p)
 			if (!isfinite(t->u_k))
 				t->u_k = 0;
 			if (strcmp(t->element, a->element) == 0)
-				return FAIL(kv, "an IEC term of %s on its own line", kv->line, a->element);
+				return FAIL(kv, "an IEC term of %s on its own line", a->element);
 			a->niec++;
 		}
 		return MG_OK;
@@ -505,22 +505,22 @@ static int analyte_key(const icp_ini_kv *kv, mparse *p)
 	return MG_OK;
 }
 
-static int solution_key(const icp_ini_kv *kv, mparse *p)
+static int solution_key(const mg_ini_item *kv, mparse *p)
 {
 	mg_icp_method *m = p->m;
 	mg_icp_solution *so = &m->solution[p->cur];
 	char el[4];
 	if (icp_parse_element(kv->key, kv->key_len, el) != MG_OK)
-		return FAIL(kv, "'%.*s' is not an element symbol (solutions list Element = value)", kv->line,
+		return FAIL(kv, "'%.*s' is not an element symbol (solutions list Element = value)",
 		            (int)(kv->key_len > 20 ? 20 : kv->key_len), kv->key);
 	int a = find_analyte(m, el);
 	if (a < 0) {
 		if (m->has_is && strcmp(el, m->is_line.element) == 0)
 			return MG_OK; /* the internal standard's amount: informational */
-		return FAIL(kv, "%s is not an analyte of this method (add an [analyte %s] section)", kv->line, el, el);
+		return FAIL(kv, "%s is not an analyte of this method (add an [analyte %s] section)", el, el);
 	}
 	if (isfinite(so->value[a]))
-		return FAIL(kv, "%s is given twice in [%s]", kv->line, el, so->name);
+		return FAIL(kv, "%s is given twice in [%s]", el, so->name);
 	double v, u;
 	if (icp_parse_value_u(kv->value, kv->value_len, &v, &u) != MG_OK || v < 0 || v > 1e6)
 		return bad_value(kv, so->kind == MG_ICP_SOL_CRM ? "a mass fraction in wt%, optionally ± U"
@@ -532,7 +532,7 @@ static int solution_key(const icp_ini_kv *kv, mparse *p)
 	return MG_OK;
 }
 
-static int cb(const icp_ini_kv *kv, void *ud)
+static int cb(const mg_ini_item *kv, void *ud)
 {
 	mparse *p = ud;
 	if (!kv->key)
@@ -657,7 +657,7 @@ int mg_icp_method_parse(const char *text, size_t len, mg_icp_method **out)
 	int rc = MG_OK;
 	for (p->pass = 1; p->pass <= 3 && rc == MG_OK; p->pass++) {
 		p->sec = SEC_NONE;
-		rc = icp_ini_parse(text, len, "method", cb, p);
+		rc = mg_ini_parse(text, len, "method", DOM, cb, p);
 	}
 	if (rc == MG_OK)
 		rc = check(m, p);

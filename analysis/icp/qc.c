@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* ICP-OES QC: the profile file (every limit comes from it, none from code),
- * the formulas (recovery, spike recovery, RPD), judging a value against
- * limits, and the bracket tracker that turns a failed CCV (or CCB) into
- * re-run flags on every sample since the last passing one.
+/* ICP-OES QC: the formulas (recovery, spike recovery, RPD), judging a value
+ * against limits (read from the QC profile, qc_profile.c: none from code),
+ * the names of checks, outcomes and result flags, and the bracket tracker
+ * that turns a failed CCV (or CCB) into re-run flags on every sample since
+ * the last passing one.
  *
  * The rules are those of EPA SW-846 6010D and EPA 200.7 (domain notes §6):
  * calibration r ≥ 0.998; ICV and CCV 90–110 %; ICB/CCB below the LLOQ; LLOQ
@@ -17,9 +18,6 @@
 
 #include "icp_internal.h"
 #include "internal.h"
-#include "magassay/fileio.h"
-#include "magassay/store.h"
-#include "text.h"
 
 #define DOM "icp-qc"
 
@@ -67,160 +65,40 @@ const char *mg_icp_outcome_name(mg_icp_outcome o)
 	return o == MG_ICP_PASS ? "pass" : o == MG_ICP_FAIL ? "fail" : "n/a";
 }
 
-/* ---- the profile ------------------------------------------------------ */
+static const struct {
+	unsigned bit;
+	const char *name;
+} flag_names[] = {
+	{MG_ICP_RF_BELOW_LOD, "below_lod"},     {MG_ICP_RF_BELOW_LOQ, "below_loq"},
+	{MG_ICP_RF_OVER_RANGE, "over_range"},   {MG_ICP_RF_RSD, "rsd"},
+	{MG_ICP_RF_RERUN_CCV, "rerun_ccv"},     {MG_ICP_RF_RERUN_CCB, "rerun_ccb"},
+	{MG_ICP_RF_UNBRACKETED, "unbracketed"}, {MG_ICP_RF_IS_FAIL, "is_fail"},
+	{MG_ICP_RF_CAL_FAIL, "cal_fail"},       {MG_ICP_RF_ICV_FAIL, "icv_fail"},
+	{MG_ICP_RF_FIT_FAIL, "fit_fail"},       {MG_ICP_RF_INTERFERED, "interfered"},
+};
 
-typedef struct qparse {
-	mg_icp_qc_profile *q;
-	int in_qc;
-	int have_name;
-} qparse;
-
-static int qnum(const icp_ini_kv *kv, double *out, double lo, double hi)
+const char *mg_icp_flag_name(unsigned bit)
 {
-	double v;
-	if (mg_parse_double(kv->value, kv->value_len, &v) != MG_OK || v < lo || v > hi)
-		return mg_fail(MG_ERR_FORMAT, DOM, "QC profile line %ld: %.*s = '%.*s' is not a number in %g..%g",
-		               kv->line, (int)kv->key_len, kv->key, (int)(kv->value_len > 40 ? 40 : kv->value_len),
-		               kv->value, lo, hi);
-	*out = v;
-	return MG_OK;
+	for (size_t i = 0; i < MG_ARRAY_SIZE(flag_names); i++)
+		if (flag_names[i].bit == bit)
+			return flag_names[i].name;
+	return NULL;
 }
 
-static int qlim(const icp_ini_kv *kv, mg_icp_limits *out)
+const char *mg_icp_flags_text(unsigned flags, char *buf, size_t cap)
 {
-	if (icp_parse_limits(kv->value, kv->value_len, out) != MG_OK)
-		return mg_fail(MG_ERR_FORMAT, DOM,
-		               "QC profile line %ld: %.*s = '%.*s': expected 'low, high' (either may be 'none'), e.g. 90, 110",
-		               kv->line, (int)kv->key_len, kv->key, (int)(kv->value_len > 40 ? 40 : kv->value_len),
-		               kv->value);
-	return MG_OK;
-}
-
-static int qcb(const icp_ini_kv *kv, void *ud)
-{
-	qparse *p = ud;
-	mg_icp_qc_profile *q = p->q;
-	if (!kv->key) {
-		p->in_qc = icp_view_eq(kv->section, kv->section_len, "qc");
-		if (!p->in_qc)
-			return mg_fail(MG_ERR_FORMAT, DOM, "QC profile line %ld: unknown section [%.*s] (only [qc])", kv->line,
-			               (int)(kv->section_len > 40 ? 40 : kv->section_len), kv->section);
-		return MG_OK;
-	}
-	const struct {
-		const char *k;
-		mg_icp_limits *lim;
-	} lims[] = {
-		{"icv_recovery_pct", &q->icv},           {"ccv_recovery_pct", &q->ccv},
-		{"lloq_recovery_pct", &q->lloq_check},   {"spike_recovery_pct", &q->spike},
-		{"crm_recovery_pct", &q->crm},           {"internal_standard_pct", &q->is_recovery},
-		{"total_pct", &q->total},
-	};
-	for (size_t i = 0; i < MG_ARRAY_SIZE(lims); i++)
-		if (icp_view_eq(kv->key, kv->key_len, lims[i].k))
-			return qlim(kv, lims[i].lim);
-	const struct {
-		const char *k;
-		double *dst;
-		double lo, hi;
-	} nums[] = {
-		{"calibration_r_min", &q->cal_r_min, 0, 1},
-		{"calibration_residual_max_pct", &q->cal_resid_max_pct, 0, 1000},
-		{"calibration_residual_lowest_max_pct", &q->cal_resid_low_max_pct, 0, 1000},
-		{"blank_max_lloq", &q->blank_lloq_factor, 0, 1000},
-		{"duplicate_rpd_max_pct", &q->dup_rpd_max, 0, 200},
-		{"duplicate_min_lloq", &q->dup_min_lloq_factor, 0, 1e6},
-		{"spike_max_sample_ratio", &q->spike_max_ratio, 0, 1e6},
-		{"replicate_rsd_max_pct", &q->rsd_max_pct, 0, 1000},
-		{"range_max_pct", &q->range_max_pct, 1, 10000},
-	};
-	for (size_t i = 0; i < MG_ARRAY_SIZE(nums); i++)
-		if (icp_view_eq(kv->key, kv->key_len, nums[i].k))
-			return qnum(kv, nums[i].dst, nums[i].lo, nums[i].hi);
-	double d;
-	int rc;
-	if (icp_view_eq(kv->key, kv->key_len, "calibration_min_standards")) {
-		if ((rc = qnum(kv, &d, 1, MG_ICP_MAX_CAL_POINTS - 1)) < 0)
-			return rc;
-		q->cal_min_standards = (int)d;
-		return MG_OK;
-	}
-	if (icp_view_eq(kv->key, kv->key_len, "ccv_every")) {
-		if ((rc = qnum(kv, &d, 0, 1000)) < 0)
-			return rc;
-		q->ccv_every = (int)d;
-		return MG_OK;
-	}
-	if (icp_view_eq(kv->key, kv->key_len, "name")) {
-		if (icp_copy(q->name, sizeof(q->name), kv->value, kv->value_len) != MG_OK || !q->name[0])
-			return mg_fail(MG_ERR_FORMAT, DOM, "QC profile line %ld: the name must be 1..64 characters", kv->line);
-		p->have_name = 1;
-		return MG_OK;
-	}
-	if (icp_view_eq(kv->key, kv->key_len, "rerun_on")) {
-		const char *v = kv->value, *it;
-		size_t vn = kv->value_len, itn;
-		q->rerun_on = 0;
-		while (icp_list_next(&v, &vn, &it, &itn)) {
-			if (icp_view_eq(it, itn, "ccv"))
-				q->rerun_on |= MG_ICP_RERUN_CCV;
-			else if (icp_view_eq(it, itn, "ccb"))
-				q->rerun_on |= MG_ICP_RERUN_CCB;
-			else if (icp_view_eq(it, itn, "none"))
-				;
-			else
-				return mg_fail(MG_ERR_FORMAT, DOM, "QC profile line %ld: rerun_on takes ccv, ccb or none",
-				               kv->line);
+	if (!buf || !cap)
+		return "";
+	buf[0] = '\0';
+	size_t o = 0;
+	for (size_t i = 0; i < MG_ARRAY_SIZE(flag_names); i++)
+		if (flags & flag_names[i].bit) {
+			int n = snprintf(buf + o, cap - o, "%s%s", o ? "," : "", flag_names[i].name);
+			if (n < 0 || (size_t)n >= cap - o)
+				break;
+			o += (size_t)n;
 		}
-		return MG_OK;
-	}
-	return mg_fail(MG_ERR_FORMAT, DOM, "QC profile line %ld: unknown key '%.*s' (see docs/icp.md)", kv->line,
-	               (int)(kv->key_len > 40 ? 40 : kv->key_len), kv->key);
-}
-
-int mg_icp_qc_parse(const char *text, size_t len, mg_icp_qc_profile **out)
-{
-	if (!out)
-		return mg_fail(MG_ERR_ARG, DOM, "no output");
-	*out = NULL;
-	mg_icp_qc_profile *q = calloc(1, sizeof(*q));
-	if (!q)
-		return mg_fail(MG_ERR_NOMEM, DOM, "no memory");
-	mg_icp_limits none = {NAN, NAN};
-	q->cal_r_min = q->cal_resid_max_pct = q->cal_resid_low_max_pct = NAN;
-	q->icv = q->ccv = q->lloq_check = q->spike = q->crm = q->is_recovery = q->total = none;
-	q->blank_lloq_factor = q->dup_rpd_max = q->dup_min_lloq_factor = q->spike_max_ratio = NAN;
-	q->rsd_max_pct = q->range_max_pct = NAN;
-	q->cal_min_standards = 1;
-	qparse p = {.q = q};
-	int rc = icp_ini_parse(text, len, "QC profile", qcb, &p);
-	if (rc == MG_OK && !p.have_name)
-		rc = mg_fail(MG_ERR_FORMAT, DOM, "QC profile: [qc] needs a name");
-	if (rc != MG_OK) {
-		free(q);
-		return rc;
-	}
-	*out = q;
-	return MG_OK;
-}
-
-int mg_icp_qc_load(const char *path, mg_icp_qc_profile **out)
-{
-	unsigned char *data;
-	size_t len;
-	int rc = mg_file_read_all(path, 1u << 20, &data, &len);
-	if (rc != MG_OK)
-		return rc;
-	rc = mg_icp_qc_parse((const char *)data, len, out);
-	free(data);
-	if (rc != MG_OK)
-		return mg_fail(rc, DOM, "%s: %s", path, mg_error_detail());
-	return MG_OK;
-}
-
-void mg_icp_qc_free(mg_icp_qc_profile *q)
-{
-	free(q);
+	return buf;
 }
 
 /* ---- brackets ----------------------------------------------------------- */

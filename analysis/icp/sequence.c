@@ -25,7 +25,7 @@
 #include "icp_internal.h"
 #include "internal.h"
 #include "magassay/fileio.h"
-#include "magassay/store.h"
+#include "magassay/id.h"
 #include "text.h"
 
 #define DOM "icp-sequence"

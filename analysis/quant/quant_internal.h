@@ -105,7 +105,7 @@ typedef struct q_solve {
  * oscillates). 0 or a negative error (the FP evaluation failed). */
 int q_solve_run(q_solve *s);
 
-/* ---- the quantification object and one run (quant.c) ------------------------ */
+/* ---- the quantification object (quant.c) and one run (run.c, instrument_factors.c) */
 
 struct mg_quant {
 	mg_instrument_desc ins;

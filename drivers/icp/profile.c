@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Instrument profiles: the strict INI tokenizer, the profile parser (every
- * key known, typed and range-checked; every template compiled with the
- * placeholders its operation offers; errors carry the line number), the
- * built-in profile, files, and the [identify] match. docs/icp-profile.md. */
+/* Instrument profiles: the profile parser (every key known, typed and
+ * range-checked; every template compiled with the placeholders its operation
+ * offers; errors carry the line number; lines read by ini.c), the built-in
+ * profile, files, and the [identify] match. docs/icp-profile.md. */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -22,103 +22,6 @@
 
 extern const char mg_icp_builtin_profile[];
 extern const size_t mg_icp_builtin_profile_size;
-
-/* ------------------------------------------------------------ INI */
-
-static int name_char(int c)
-{
-	return islower(c) || isdigit(c) || c == '_' || c == '-';
-}
-
-int mg_icp_ini_parse(const char *text, size_t n, const char *source, mg_icp_ini_cb cb, void *ud)
-{
-	char section[96] = "";
-	long line = 0;
-	size_t pos = 0;
-	if (!source)
-		source = "(profile)";
-	if (!text && n)
-		return mg_fail(MG_ERR_ARG, DOM, "mg_icp_ini_parse: NULL text");
-	while (pos < n) {
-		const char *p = text + pos;
-		const char *eol = memchr(p, '\n', n - pos);
-		size_t len = eol ? (size_t)(eol - p) : n - pos;
-		pos += len + (eol ? 1 : 0);
-		line++;
-		if (len && p[len - 1] == '\r')
-			len--;
-		for (size_t i = 0; i < len; i++) {
-			unsigned char c = (unsigned char)p[i];
-			if ((c < 32 && c != '\t') || c == 127)
-				return mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: control character 0x%02x", source, line, c);
-		}
-		while (len && (*p == ' ' || *p == '\t'))
-			p++, len--;
-		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-			len--;
-		if (len == 0 || *p == '#' || *p == ';')
-			continue;
-		if (*p == '[') {
-			if (p[len - 1] != ']')
-				return mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: a section header must end with ']'", source, line);
-			size_t k = len - 2;
-			const char *s = p + 1;
-			size_t i = 0;
-			while (i < k && name_char((unsigned char)s[i]))
-				i++;
-			int ok = i > 0;
-			if (ok && i < k) {
-				ok = s[i] == ' ' && i + 1 < k;
-				for (size_t j = i + 1; ok && j < k; j++)
-					ok = isalnum((unsigned char)s[j]) || s[j] == '_' || s[j] == '.' || s[j] == '-';
-			}
-			if (!ok || k >= sizeof(section))
-				return mg_fail(MG_ERR_FORMAT, DOM,
-				               "%s line %ld: bad section name '[%.*s]' (lower-case letters, digits, '_', '-', "
-				               "optionally a space and a word: [run], [position 12])",
-				               source, line, (int)(k > 40 ? 40 : k), s);
-			memcpy(section, s, k);
-			section[k] = '\0';
-			if (cb(section, NULL, NULL, line, ud) < 0)
-				return mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: %s", source, line, mg_error_detail());
-			continue;
-		}
-		const char *eq = memchr(p, '=', len);
-		if (!eq)
-			return mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: expected 'key = value', '[section]' or a comment: '%.*s'",
-			               source, line, (int)(len > 40 ? 40 : len), p);
-		size_t kl = (size_t)(eq - p);
-		while (kl && (p[kl - 1] == ' ' || p[kl - 1] == '\t'))
-			kl--;
-		char key[64];
-		int kok = kl > 0 && kl < sizeof(key) && isalpha((unsigned char)p[0]);
-		for (size_t i = 0; kok && i < kl; i++)
-			kok = isalnum((unsigned char)p[i]) || p[i] == '_' || p[i] == '.';
-		if (!kok)
-			return mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: bad key '%.*s' (a letter, then letters, digits, '_', '.')",
-			               source, line, (int)(kl > 40 ? 40 : kl), p);
-		memcpy(key, p, kl);
-		key[kl] = '\0';
-		const char *v = eq + 1;
-		size_t vl = len - (size_t)(v - p);
-		while (vl && (*v == ' ' || *v == '\t'))
-			v++, vl--;
-		if (vl == 0)
-			return mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: '%s' has no value", source, line, key);
-		if (!section[0])
-			return mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: '%s' before any [section]", source, line, key);
-		char *value = malloc(vl + 1);
-		if (!value)
-			return mg_fail(MG_ERR_NOMEM, DOM, "out of memory");
-		memcpy(value, v, vl);
-		value[vl] = '\0';
-		int rc = cb(section, key, value, line, ud);
-		free(value);
-		if (rc < 0)
-			return rc == MG_ERR_NOMEM ? rc : mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: %s", source, line, mg_error_detail());
-	}
-	return MG_OK;
-}
 
 /* ------------------------------------------------------------ profile keys */
 

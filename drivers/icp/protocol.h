@@ -133,13 +133,14 @@ struct mg_icp_profile {
 	size_t pixels_max;
 };
 
-/* A strict INI tokenizer (profiles and the simulator's rack files): lines
- * "[section]", "key = value", comments (first non-blank character '#' or
- * ';'), blank lines. Section names: [a-z0-9_-]+, optionally one space and
- * [A-Za-z0-9_.-]+ ("[position 12]"); keys: [A-Za-z][A-Za-z0-9_.]*; values are
- * trimmed, never empty, printable (tabs allowed). cb(section, NULL, NULL,
- * line) starts a section, cb(section, key, value, line) for each key. A
- * callback error becomes MG_ERR_FORMAT "source line N: <its detail>". */
+/* The INI dialect of profiles and the simulator's rack files (ini.c, over
+ * core/inifile.h): lines "[section]", "key = value", comments (first
+ * non-blank character '#' or ';'), blank lines; no comments after a value.
+ * Section names: [a-z0-9_-]+, optionally one space and [A-Za-z0-9_.-]+
+ * ("[position 12]"); keys: [A-Za-z][A-Za-z0-9_.]*; values are trimmed,
+ * never empty, printable (tabs allowed). cb(section, NULL, NULL, line)
+ * starts a section, cb(section, key, value, line) for each key. A callback
+ * error becomes MG_ERR_FORMAT "source line N: <its detail>". */
 typedef int (*mg_icp_ini_cb)(const char *section, const char *key, const char *value, long line, void *ud);
 int mg_icp_ini_parse(const char *text, size_t n, const char *source, mg_icp_ini_cb cb, void *ud);
 

@@ -1,20 +1,23 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* USBTMC / USB488 (USB test-and-measurement class) — private to the library
- * (drivers/, tests; not installed). Three parts, all in usbtmc.c:
+ * (drivers/, tests; not installed). Three parts:
  *
- *  1. The codec: pure functions on bytes (no I/O), fuzzable. The 12-byte bulk
- *     headers, bTag sequencing, alignment, message splitting, the
- *     GET_CAPABILITIES answer, names of requests and status values.
- *  2. The host backend of mg_transport for `usbtmc:` URIs (libusb): each
- *     mg_transport_write() is one device message (DEV_DEP_MSG_OUT transfers,
- *     EOM on the last); mg_transport_read() returns the data bytes of
+ *  1. The codec (usbtmc_codec.c): pure functions on bytes (no I/O),
+ *     fuzzable. The 12-byte bulk headers, bTag sequencing, alignment,
+ *     message splitting, the GET_CAPABILITIES answer, names of requests and
+ *     status values.
+ *  2. The host backend of mg_transport for `usbtmc:` URIs (libusb; opening
+ *     in usbtmc_open.c, I/O in usbtmc.c): each mg_transport_write() is one
+ *     device message (DEV_DEP_MSG_OUT transfers, EOM on the last);
+ *     mg_transport_read() returns the data bytes of
  *     DEV_DEP_MSG_IN transfers, asking for each with REQUEST_DEV_DEP_MSG_IN.
  *     A timed-out or malformed read is aborted (INITIATE_ABORT_BULK_IN, drain,
  *     CHECK_ABORT_BULK_IN_STATUS), a failed write too (INITIATE_ABORT_BULK_OUT,
  *     CHECK_ABORT_BULK_OUT_STATUS, CLEAR_HALT); when an abort is refused the
  *     device is cleared (INITIATE_CLEAR, CHECK_CLEAR_STATUS, CLEAR_HALT).
- *  3. The device side ("function"): a state machine a simulated instrument
- *     puts behind an emulated USB device (drivers/sim/icp_device.c).
+ *  3. The device side ("function", usbtmc_function.c): a state machine a
+ *     simulated instrument puts behind an emulated USB device
+ *     (drivers/sim/icp_adapters.c).
  *
  * See docs/protocol-scpi-usbtmc.md. Numbers: USBTMC 1.0 and USB488 1.0 as
  * transcribed in ../shared/reference/usbtmc-scpi.md. */

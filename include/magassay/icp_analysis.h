@@ -25,12 +25,10 @@
  * solutions: standards, checks, spikes, CRMs), the QC profile (limits) and
  * the sequence (the worklist). docs/icp.md describes all three formats.
  *
- * The runner measures each sequence position on a source (an ICP-OES through
- * icp_device.h, or any callback pair), or takes an imported vendor CSV, and
- * evaluates QC as the run goes, reporting through an event callback; with a
- * store it records the batch, samples, measurements (the raw readings as a
- * JSON file in the archive), the calibration (kind "icp", versioned) and one
- * result per measurement (versioned).
+ * The evaluation (mg_icp_eval) takes the readings of a run item by item and
+ * evaluates QC as the run goes, reporting through an event callback. Where
+ * the readings come from (an ICP-OES, a vendor CSV) and where the results go
+ * (the store) is the sequence layer's business: sequence.h.
  *
  * Units: wavelengths nm; solution concentrations mg/L; solid mass fractions
  * wt% (g/100 g); digest mass g, volume mL; intensities counts. Unknown
@@ -46,8 +44,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-struct mg_store;
 
 #define MG_ICP_MAX_ANALYTES 24     /* analytes in a method */
 #define MG_ICP_MAX_ALT_LINES 3     /* extra (confirmation) lines per analyte */
@@ -523,28 +519,7 @@ int mg_icp_csv_parse(const char *text, size_t len, mg_icp_csv **out);
 int mg_icp_csv_load(const char *path, mg_icp_csv **out);
 void mg_icp_csv_free(mg_icp_csv *c);
 
-/* ================================================================ the run */
-
-typedef struct mg_icp_run mg_icp_run;
-
-/* Where readings come from: an instrument (through icp_device.h) or a test double. */
-typedef struct mg_icp_source {
-	void *ctx;
-	/* Set the lines, integration time and replicates (may be NULL). */
-	int (*configure)(void *ctx, const mg_icp_line *lines, size_t nlines, double integration_s, int replicates);
-	/* Measure one sequence item at its position; fill *out (lines in the
-	 * configured order). A negative error stops the run (what was measured is kept). */
-	int (*measure)(void *ctx, const mg_icp_item *item, mg_icp_measurement *out);
-	const char *model, *serial, *firmware; /* for the store (NULL = unknown) */
-	const char *uri;
-} mg_icp_source;
-
-struct mg_icp_device;
-/* A source measuring on an open ICP-OES (icp_device.h, borrowed): configure
- * checks that the plasma is lit and sets lines, integration and replicates;
- * measure runs the item's autosampler position with its label. Identity
- * (model, serial, firmware) from the instrument; uri may be NULL. */
-void mg_icp_source_device(struct mg_icp_device *dev, const char *uri, mg_icp_source *out);
+/* ================================================================ the evaluation */
 
 /* Flags on a result (per analyte). */
 enum {
@@ -564,6 +539,8 @@ enum {
 
 /* Names of the set flags, comma separated, into buf. */
 const char *mg_icp_flags_text(unsigned flags, char *buf, size_t cap);
+/* The name of one flag bit ("below_lod", "rerun_ccv", ...), or NULL. */
+const char *mg_icp_flag_name(unsigned bit);
 
 /* One line's value for one measured item. */
 typedef struct mg_icp_value {
@@ -585,10 +562,12 @@ typedef struct mg_icp_item_result {
 	double net_rep[MG_ICP_MAX_LINES][MG_ICP_MAX_REPLICATES]; /* net intensity of every replicate
 	                                                            before the IS correction (NAN: none) */
 	double total_pct;           /* samples and CRMs: sum of in_total analytes + total_other_pct */
-	char uuid[37];              /* the measurement's UUID in the store ("" without a store) */
+	/* where the measurement and its result were recorded (sequence.h: the
+	 * store), noted by whoever recorded them; "" and 0 when not recorded */
+	char uuid[37];              /* the measurement's UUID */
 	long long measurement_id, result_id;
 	int result_version;
-	char start_time[40];
+	char start_time[40];        /* from the readings */
 } mg_icp_item_result;
 
 typedef enum mg_icp_event_kind {
@@ -598,7 +577,7 @@ typedef enum mg_icp_event_kind {
 	MG_ICP_EV_CHECK,            /* a QC check was judged (check set) */
 	MG_ICP_EV_FLAGGED,          /* a sample was flagged for re-run (flag_item, analyte, reason) */
 	MG_ICP_EV_ERROR,            /* the run stopped on an error (error, message) */
-	MG_ICP_EV_STORED,           /* a result was written to the store */
+	MG_ICP_EV_STORED,           /* a result was recorded (sequence.h: written to the store) */
 } mg_icp_event_kind;
 
 typedef struct mg_icp_event {
@@ -617,50 +596,115 @@ typedef struct mg_icp_event {
 /* Return non-zero to stop the run (it then returns MG_ERR_INTERRUPTED). */
 typedef int (*mg_icp_event_cb)(const mg_icp_event *ev, void *userdata);
 
-/* A run of a validated sequence with a method and a QC profile (all three
- * borrowed: they must outlive the run). Fails with MG_ERR_FORMAT (and the
- * first problem in the detail) if the sequence does not validate; problems
- * (may be NULL) receives them all. */
-int mg_icp_run_new(const mg_icp_sequence *s, const mg_icp_method *m, const mg_icp_qc_profile *q,
-                   mg_icp_problems *problems, mg_icp_run **out);
-void mg_icp_run_free(mg_icp_run *r);
-void mg_icp_run_set_events(mg_icp_run *r, mg_icp_event_cb cb, void *userdata);
-/* Record into a store (borrowed). operator_name may be NULL (the sequence's). */
-void mg_icp_run_set_store(mg_icp_run *r, struct mg_store *st, const char *operator_name);
-/* Names for the report and the store's provenance: the sequence file and
- * where the readings come from. */
-void mg_icp_run_set_origin(mg_icp_run *r, const char *sequence_path, const char *source_text);
+/* The evaluation of one run of a validated sequence, in memory: the readings
+ * of each item go in, in sequence order; line fits, the calibration
+ * (reference line shapes, curves, LOD/LOQ), values, flags and QC checks come
+ * out as the run goes. Order of work:
+ *  1. calibration items are kept until the last standard; then the reference
+ *     shape of every line (centre, FWHM, η) is fitted freely on the standard
+ *     that has most of the analyte (the IS on the calibration blank), and
+ *     every reading is fitted with that shape — the same estimator for
+ *     standards, blanks and samples;
+ *  2. curves per line from the IS-corrected mean responses; LOD/LOQ from the
+ *     calibration blank's replicates; the calibration is judged (r,
+ *     residuals);
+ *  3. every later item: fits, IS correction (recovery checked), inverse
+ *     prediction per replicate, IEC, solid mass fractions, the QC checks of
+ *     its type; CCVs and CCBs close brackets: a failure flags every sample
+ *     since the last passing check (mg_icp_bracket).
+ * It neither measures nor stores: the sequence layer (sequence.h) drives an
+ * instrument or reads a vendor CSV, hands the readings over and records what
+ * the evaluation reports final (mg_icp_recorder). The sequence, method and
+ * QC profile are borrowed: they must outlive the evaluation. */
+typedef struct mg_icp_eval mg_icp_eval;
 
-/* Measure every item on the source, in order, evaluating as it goes. MG_OK
- * when the sequence was run to its end (QC failures are outcomes, not
- * errors), else the error that stopped it: what was measured before is
- * evaluated, stored and reported. */
-int mg_icp_run_source(mg_icp_run *r, const mg_icp_source *src);
-/* The same from a vendor CSV: rows are matched to items by label, repeated
- * labels (CCV, CCB) in order of appearance. With intensities the analysis
- * runs as for an instrument (curves, IS, IEC); with concentrations only the
- * vendor's values are taken (IEC and curves are the vendor's). A sequence
- * item with no rows is MG_ERR_FORMAT naming it. */
-int mg_icp_run_csv(mg_icp_run *r, const mg_icp_csv *csv, const char *csv_path);
+/* Fails with MG_ERR_FORMAT (and the first problem in the detail) if the
+ * sequence does not validate; problems (may be NULL) receives them all. */
+int mg_icp_eval_new(const mg_icp_sequence *s, const mg_icp_method *m, const mg_icp_qc_profile *q,
+                    mg_icp_problems *problems, mg_icp_eval **out);
+void mg_icp_eval_free(mg_icp_eval *e);
+/* Events MEASURED, CALIBRATED, CHECK and FLAGGED. A callback asking to stop
+ * makes the call in progress return MG_ERR_INTERRUPTED (not once
+ * mg_icp_eval_finish() has begun: what is left is evaluated). */
+void mg_icp_eval_set_events(mg_icp_eval *e, mg_icp_event_cb cb, void *userdata);
 
-/* ---- what a run found (valid until mg_icp_run_free) ---- */
-size_t mg_icp_run_nlines(const mg_icp_run *r);
-const mg_icp_line *mg_icp_run_line(const mg_icp_run *r, size_t i);
+/* Told when something can no longer change, to record it: the calibration
+ * (after the last standard, before its CALIBRATED event), and each measured
+ * item's result, once (QC items as soon as they are evaluated, samples when
+ * their closing CCV or CCB has been judged, everything left at the end). A
+ * negative return stops the evaluation with that error. Either may be NULL. */
+typedef struct mg_icp_recorder {
+	void *ctx;
+	int (*calibration)(void *ctx, mg_icp_eval *e);
+	int (*result)(void *ctx, mg_icp_eval *e, size_t item);
+} mg_icp_recorder;
+void mg_icp_eval_set_recorder(mg_icp_eval *e, const mg_icp_recorder *rec); /* copied; NULL: none */
+
+/* The readings of an item, in two steps so that they can be recorded in
+ * between: accept matches the measured lines to the configured ones
+ * (MG_ERR_PROTOCOL when a line is missing or the sizes are out of range,
+ * also the item's status) and counts the item as measured; item then
+ * evaluates it (a calibration item is kept until the last one, which
+ * calibrates). m is borrowed; NULL takes the item's rows of the vendor CSV
+ * given to mg_icp_eval_csv(). Items go in sequence order. */
+int mg_icp_eval_accept(mg_icp_eval *e, size_t item, const mg_icp_measurement *m);
+int mg_icp_eval_item(mg_icp_eval *e, size_t item, const mg_icp_measurement *m);
+/* An item that could not be measured: rc is its status. */
+void mg_icp_eval_item_failed(mg_icp_eval *e, size_t item, int rc);
+/* The readings of every item from a vendor CSV (borrowed: it must outlive
+ * the evaluation): rows are matched to items by label, repeated labels (CCV,
+ * CCB) in order of appearance, and to lines by element and wavelength. With
+ * intensities the analysis runs as for an instrument (curves, IS, IEC); with
+ * concentrations only the vendor's values are taken (IEC and curves are the
+ * vendor's). A sequence item with no rows is MG_ERR_FORMAT naming it. */
+int mg_icp_eval_csv(mg_icp_eval *e, const mg_icp_csv *csv);
+/* The end of the run, complete or not: a calibration still pending is done,
+ * the samples after the last check are flagged unbracketed, and every
+ * measured result not yet final is handed to the recorder. The first
+ * recorder (or calibration) error, else MG_OK. */
+int mg_icp_eval_finish(mg_icp_eval *e);
+/* Where an item was recorded (shown in its result): the measurement, then
+ * its result. */
+void mg_icp_eval_note_measurement(mg_icp_eval *e, size_t item, const char *uuid, long long measurement_id);
+void mg_icp_eval_note_result(mg_icp_eval *e, size_t item, long long result_id, int version);
+
+/* ---- what the evaluation found (valid until mg_icp_eval_free) ---- */
+size_t mg_icp_eval_nlines(const mg_icp_eval *e);
+/* The configured lines, in mg_icp_method_lines() order: each analyte's
+ * reporting line (line a for analyte a), then the alternative lines, then
+ * the internal standard. */
+const mg_icp_line *mg_icp_eval_line(const mg_icp_eval *e, size_t i);
 /* The analyte a configured line belongs to (-1 for the internal standard). */
-int mg_icp_run_line_analyte(const mg_icp_run *r, size_t i);
-/* The curve of a configured line, or NULL before calibration. */
-const mg_icp_curve *mg_icp_run_curve(const mg_icp_run *r, size_t line);
-size_t mg_icp_run_nchecks(const mg_icp_run *r);
-const mg_icp_check *mg_icp_run_check(const mg_icp_run *r, size_t i);
-const mg_icp_item_result *mg_icp_run_result(const mg_icp_run *r, size_t item);
+int mg_icp_eval_line_analyte(const mg_icp_eval *e, size_t i);
+typedef enum mg_icp_line_role {
+	MG_ICP_ROLE_REPORT = 0,      /* an analyte's reporting line */
+	MG_ICP_ROLE_ALTERNATIVE,     /* an analyte's confirmation line */
+	MG_ICP_ROLE_INTERNAL_STD,
+} mg_icp_line_role;
+mg_icp_line_role mg_icp_eval_line_role(const mg_icp_eval *e, size_t i);
+/* The internal standard's line index (-1: none) and its reference net
+ * intensity, the mean of the calibration blank (NAN until calibrated or
+ * without a signal). ref may be NULL. */
+int mg_icp_eval_internal_standard(const mg_icp_eval *e, double *ref);
+/* The shape a line is fitted with: 0 none, 1 fitted on a standard, 2
+ * borrowed from the other lines; centre, FWHM (nm) and η. */
+int mg_icp_eval_shape(const mg_icp_eval *e, size_t line, double *centre_nm, double *fwhm_nm, double *eta);
+/* 1 once the calibration is done (curves fitted or refused). */
+int mg_icp_eval_calibrated(const mg_icp_eval *e);
+/* 1 when the readings are a vendor's concentrations (no curves). */
+int mg_icp_eval_vendor_concentrations(const mg_icp_eval *e);
+/* The curve of a configured line, or NULL before calibration or when it
+ * could not be fitted (then curve_error says why; "" otherwise). */
+const mg_icp_curve *mg_icp_eval_curve(const mg_icp_eval *e, size_t line);
+const char *mg_icp_eval_curve_error(const mg_icp_eval *e, size_t line);
+size_t mg_icp_eval_nchecks(const mg_icp_eval *e);
+const mg_icp_check *mg_icp_eval_check(const mg_icp_eval *e, size_t i);
 /* Number of QC checks with outcome o. */
-size_t mg_icp_run_count(const mg_icp_run *r, mg_icp_outcome o);
-/* The calibration written to the store (0, 0 without a store). */
-void mg_icp_run_calibration(const mg_icp_run *r, long long *id, int *version);
-/* The whole report as JSON text (malloc'ed; free()): sequence, method,
- * calibration (curves), every item with its values and flags, every QC check
- * with value, limits and outcome, samples to re-run, status and error. */
-int mg_icp_run_json(const mg_icp_run *r, char **out);
+size_t mg_icp_eval_count(const mg_icp_eval *e, mg_icp_outcome o);
+const mg_icp_item_result *mg_icp_eval_result(const mg_icp_eval *e, size_t item);
+/* The CSV rows an item was read from (indexes into the CSV's rows, in file
+ * order): their count, and *rows. 0 without a CSV. */
+size_t mg_icp_eval_csv_rows(const mg_icp_eval *e, size_t item, const size_t **rows);
 
 #ifdef __cplusplus
 }

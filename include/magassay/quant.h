@@ -22,6 +22,9 @@
  * fluorescence pairs) and analyses the standards once; mg_quant_run() on a
  * measurement is cheap and re-entrant (the object is immutable).
  *
+ * The data the quantification works on — compositions, measured intensities,
+ * standards and the quantification calibration — are defined in calib.h.
+ *
  * Mass fractions are in wt% in results and compositions given as text, as
  * mass fractions (0..1) inside mg_quant_comp. Uncertainties are standard
  * uncertainties (k = 1). */
@@ -31,6 +34,7 @@
 #include <stddef.h>
 
 #include "magassay/analysis.h"
+#include "magassay/calib.h"
 #include "magassay/instrument.h"
 #include "magassay/spectrum.h"
 
@@ -38,56 +42,12 @@
 extern "C" {
 #endif
 
-#define MG_QUANT_MAX_EL 32
 #define MG_QUANT_MAX_NOTES 12
-#define MG_QUANT_MAX_ALPHA 4
-
-/* ---------------------------------------------------------------- compositions */
-
-typedef struct mg_quant_comp {
-	size_t n;
-	int z[MG_QUANT_MAX_EL];
-	double w[MG_QUANT_MAX_EL]; /* mass fraction */
-	double u[MG_QUANT_MAX_EL]; /* standard uncertainty of w (mass fraction); 0 = not given */
-} mg_quant_comp;
-
-/* Parse "Fe:66,Nd:24.1+-0.2,B:1" (wt%, optional "+-U" or "±U" uncertainty in wt%;
- * separators ',' ';' or blanks; each element once; not normalised).
- * 0 or MG_ERR_FORMAT with the byte offset. */
-int mg_quant_comp_parse(const char *spec, mg_quant_comp *out);
-/* Mass fraction of z (0 when absent). */
-double mg_quant_comp_get(const mg_quant_comp *c, int z);
-/* Set (add or replace) z. 0 or MG_ERR_ARG (full, bad z). */
-int mg_quant_comp_set(mg_quant_comp *c, int z, double w, double u);
-/* "Fe:66.0,Nd:24.1" (wt%) into buf; snprintf-like return. */
-int mg_quant_comp_format(const mg_quant_comp *c, char *buf, size_t size);
 
 /* ---------------------------------------------------------------- intensities */
 
-/* One measured line family of one element. */
-typedef struct mg_quant_line {
-	int z;
-	char element[4];
-	char line[12];      /* the analysis family: "K", "Ka", "Kb", "L", "L1", "L2", "L3", "M" */
-	double energy_kev;  /* its main line */
-	double area;        /* counts in the full-energy peaks (escape and pile-up excluded) */
-	double sigma;       /* 1σ, counts */
-	double sigma_bg;    /* 1σ of the area were the element absent: background and overlaps
-	                       under the line (the basis of LOD and LOQ), counts */
-	int status;         /* mg_family_status of the fit */
-} mg_quant_line;
-
-/* The intensities of one spectrum. */
-typedef struct mg_quant_meas {
-	char name[64];
-	double live_time_s;
-	double current_ua;  /* tube current; NAN = unknown (then 1: every spectrum at the same current) */
-	double chi2_reduced;
-	double pileup_loss; /* fraction of the photons lost to pile-up (2 × the pile-up family's
-	                       area / all counts): rates are divided by (1 − loss); 0 = none */
-	size_t n;
-	mg_quant_line lines[MG_QUANT_MAX_EL];
-} mg_quant_meas;
+/* Compositions (mg_quant_comp) and measured intensities (mg_quant_line,
+ * mg_quant_meas) are defined in calib.h. */
 
 /* Rate per µA and live second of a line, corrected for pile-up losses (NAN if
  * the live time is unknown). */
@@ -114,13 +74,7 @@ int mg_quant_measure_spectrum(const mg_analysis_config *cfg, const mg_spectrum *
 
 /* ---------------------------------------------------------------- standards */
 
-typedef struct mg_quant_standard {
-	char name[64];
-	mg_quant_comp comp;  /* known composition (pure element: 1), with its uncertainty */
-	mg_quant_meas meas;  /* measured on the same instrument under the same conditions */
-	char file[256];      /* where its spectrum came from (provenance; may be "") */
-	char sha256[65];     /* of that file (may be "") */
-} mg_quant_standard;
+/* A standard (mg_quant_standard: composition and intensities) is defined in calib.h. */
 
 typedef struct mg_quant_kratio {
 	int z;
@@ -302,50 +256,8 @@ char *mg_quant_result_json(const mg_quant_result *r);
 
 /* ---------------------------------------------------------------- calibration */
 
-/* One calibration line: w = (b0 + b1·R)·(1 + Σ α_j·w_j), R the rate per µA
- * (counts/s/µA) of the line, w mass fractions (Lachance–Traill with an
- * intercept; no α = a plain calibration line). */
-typedef struct mg_quant_empirical_line {
-	int z;
-	char element[4];
-	char line[12];
-	double b0, b1;
-	size_t nalpha;
-	int alpha_z[MG_QUANT_MAX_ALPHA];
-	double alpha[MG_QUANT_MAX_ALPHA];
-	double cov[(2 + MG_QUANT_MAX_ALPHA) * (2 + MG_QUANT_MAX_ALPHA)]; /* of (b0, b1·…) parameters */
-	double s_resid;   /* residual standard deviation of the fit, mass fraction */
-	double w_min, w_max; /* calibrated range (the standards' values) */
-	size_t nstd;
-} mg_quant_empirical_line;
-
-/* A quantification calibration (the payload of a "quant" calibration record). */
-typedef struct mg_quant_calibration {
-	char name[64];
-	int version;            /* of the record (0 = not stored) */
-	long long id;           /* store id (0 = not stored) */
-	mg_instrument_desc instrument;
-	char elements[256];     /* the FP element list */
-	/* FP instrument factors per shell class (K, L, M): measured/predicted rate, from the standards */
-	double g[3], g_u[3];    /* factor and its relative standard uncertainty (0 = not determined) */
-	int g_n[3];
-	/* the tube-spectrum shape fitted on the standards: beam × (E/10 keV)^tilt */
-	double tilt, tilt_u;    /* tilt_u 0: not fitted */
-	/* empirical lines */
-	size_t nlines;
-	mg_quant_empirical_line lines[MG_QUANT_MAX_EL];
-	/* range of the standards per element (mass fractions) */
-	mg_quant_comp range_lo, range_hi;
-	/* the standards themselves (compositions and measured intensities): the FP
-	 * instrument factors are re-derived from them for the matrix uncertainty */
-	size_t nstd;
-	mg_quant_standard *stds; /* owned (mg_quant_calibration_clear) */
-} mg_quant_calibration;
-
-/* Free what a calibration owns and zero it. */
-void mg_quant_calibration_clear(mg_quant_calibration *c);
-/* Deep copy (dst is overwritten, not cleared first). 0 or MG_ERR_NOMEM. */
-int mg_quant_calibration_copy(mg_quant_calibration *dst, const mg_quant_calibration *src);
+/* The quantification calibration (mg_quant_calibration, its empirical lines,
+ * clear/copy and JSON payload) is defined in calib.h; here, the fit. */
 
 /* Fit a calibration on standards (reference magnets assayed by ICP, or any
  * standards with known composition): FP instrument factors per shell class
@@ -357,11 +269,6 @@ int mg_quant_calibration_copy(mg_quant_calibration *dst, const mg_quant_calibrat
 int mg_quant_calibrate(const mg_instrument_desc *ins, const char *elements, const mg_quant_options *o,
                        const mg_quant_standard *stds, size_t nstd, const char *influences,
                        mg_quant_calibration *out);
-
-/* The calibration's payload as JSON (malloc'ed) and back (from_json: out is
- * overwritten; clear it after). */
-char *mg_quant_calibration_to_json(const mg_quant_calibration *c);
-int mg_quant_calibration_from_json(const char *json, size_t len, const char *name, mg_quant_calibration *out);
 
 /* ---------------------------------------------------------------- the quantification */
 
@@ -456,47 +363,6 @@ void mg_quant_totals(mg_quant_result *r);
  * r->grade/grade_description and returns 1, or 0 when none matches (or the
  * sample is flagged coated: never classified). */
 int mg_grade_classify(const mg_grade_table *t, mg_quant_result *r);
-
-/* ---------------------------------------------------------------- calibration records */
-
-/* A calibration record: kind "energy", "resolution" or "quant", a name, a
- * version (records are never overwritten: a new one is a new version), its
- * provenance (JSON: standards used with their files and SHA-256, date,
- * operator, software version, instrument) and its payload (JSON). */
-typedef struct mg_calib_record {
-	char kind[16];
-	char name[64];
-	int version;             /* 0 = not stored yet */
-	long long id;            /* store id (0 = none) */
-	char created_at[40];
-	char operator_name[64];
-	char software_version[32];
-	char *provenance_json;   /* owned, may be NULL */
-	char *payload_json;      /* owned */
-} mg_calib_record;
-
-void mg_calib_record_clear(mg_calib_record *r);
-
-struct mg_store;
-/* Add to the store as the next version of (kind, name); fills id, version,
- * created_at. */
-int mg_calib_record_store(struct mg_store *st, mg_calib_record *r);
-/* Load by "ID" (numeric), "kind:name", "kind:name@version", or "name" (any
- * kind, latest). MG_ERR_NOT_FOUND. */
-int mg_calib_record_load(struct mg_store *st, const char *ref, mg_calib_record *out);
-
-/* Export as a JSON file: {"magassay_calibration": 1, kind, name, version, id,
- * created_at, operator, software_version, provenance, payload} plus, for energy
- * and resolution records, the "calibration" object `magassay analyze --calib`
- * reads. Never overwrites: an existing path is MG_ERR_EXISTS. */
-int mg_calib_record_export(const mg_calib_record *r, const char *path);
-/* Read an exported file (or any JSON file carrying such an object). */
-int mg_calib_record_import(const char *path, mg_calib_record *out);
-int mg_calib_record_parse(const char *json, size_t len, const char *name, mg_calib_record *out);
-
-/* Payload helpers: energy/resolution payloads are the "calibration" object of
- * `analyze --json` ({offset_kev, gain_kev, quad_kev, noise_kev, fano, ...}). */
-char *mg_calib_energy_payload(const mg_energy_cal *cal, const mg_detector_model *det);
 
 #ifdef __cplusplus
 }

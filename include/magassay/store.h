@@ -27,6 +27,9 @@
 
 #include <stddef.h>
 
+#include "magassay/calib.h"
+#include "magassay/id.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -35,8 +38,6 @@ typedef struct mg_store mg_store;
 
 /* The schema version this code writes (PRAGMA user_version). */
 #define MG_STORE_SCHEMA_VERSION 2
-/* Ids (batch, sample) are 1..MG_ID_MAX bytes. */
-#define MG_ID_MAX 64
 /* A canonical UUID text, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx", plus the NUL. */
 #define MG_UUID_SIZE 37
 /* A SHA-256 digest in lowercase hex, plus the NUL. */
@@ -46,11 +47,7 @@ typedef struct mg_store mg_store;
 
 /* ---- ids, UUIDs, hashes ---------------------------------------------- */
 
-/* Check a user-supplied id (batch or sample): 1..64 bytes of [A-Za-z0-9._-],
- * not starting with '.' or '-' (so never ".", ".." or an option). MG_OK, or
- * MG_ERR_ARG with a detail naming the offending byte and its position.
- * Only validated ids ever become path components. */
-int mg_id_validate(const char *id);
+/* Ids: mg_id_validate() and MG_ID_MAX, from magassay/id.h. */
 
 /* A fresh random (version 4) UUID in lowercase text. */
 int mg_uuid_generate(char out[MG_UUID_SIZE]);
@@ -311,6 +308,15 @@ int mg_store_results_list(mg_store *st, long long measurement_id, mg_result_cb c
 /* kind / name NULL: no filter. */
 int mg_store_calibrations_list(mg_store *st, const char *kind, const char *name, mg_calibration_cb cb,
                                void *userdata);
+
+/* ---- calibration records (calib.h) --------------------------------------- */
+
+/* Add a calibration record to the store as the next version of (kind, name);
+ * fills r's id, version, created_at and software_version. */
+int mg_calib_record_store(mg_store *st, mg_calib_record *r);
+/* Load by "ID" (numeric), "kind:name", "kind:name@version", or "name" (any
+ * kind, latest). MG_ERR_NOT_FOUND. */
+int mg_calib_record_load(mg_store *st, const char *ref, mg_calib_record *out);
 
 /* ---- finding anything by its id (for `magassay show`) ------------------ */
 

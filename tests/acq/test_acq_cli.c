@@ -452,7 +452,7 @@ static void test_usage(void)
 	}
 	rc = run(&c, 0, "acquire", "--device", DEVICE, "--sample", "x1", "--batch", "B", "--profile", bad, "--data-dir",
 	         data_dir, NULL);
-	CHECK_MSG(rc == 2 && strstr(slurp(err_path), "bad.ini:4"), "exit %d: %s", rc, slurp(err_path));
+	CHECK_MSG(rc == 2 && strstr(slurp(err_path), "bad.ini line 4"), "exit %d: %s", rc, slurp(err_path));
 	child_free(&c);
 	rc = run(&c, 0, "acquire", "--device", DEVICE, "--sample", "x1", "--batch", "B", "--replicates", "0",
 	         "--data-dir", data_dir, NULL);

@@ -120,26 +120,26 @@ static void test_parse(void)
 	mg_acq_profile_clear(&p);
 
 	/* strict: every error names the file and the line */
-	parse_fails("[dp5]\nMCAE = ON\n", "t.ini:2");
+	parse_fails("[dp5]\nMCAE = ON\n", "t.ini line 2");
 	parse_fails("[dp5]\nMCAE = ON\n", "MCAE cannot be set");
-	parse_fails("[dp5]\nTPEA = 1\nTPEA = 2\n", "t.ini:3: TPEA is given twice (first on line 2)");
+	parse_fails("[dp5]\nTPEA = 1\nTPEA = 2\n", "t.ini line 3: TPEA is given twice (first on line 2)");
 	parse_fails("[dp5]\ntpea = 1\n[dp5]\nTPEA = 2\n", "given twice");
-	parse_fails("MCAC = 2048\n", "t.ini:1: 'MCAC' comes before any [section]");
+	parse_fails("MCAC = 2048\n", "t.ini line 1: 'MCAC' before any [section]");
 	parse_fails("[dp6]\n", "unknown section [dp6]");
-	parse_fails("[dp5\n", "t.ini:1: a section line is '[name]'");
-	parse_fails("[dp5] extra\n", "t.ini:1");
-	parse_fails("[dp5]\nGAIN\n", "t.ini:2: expected 'key = value'");
+	parse_fails("[dp5\n", "t.ini line 1: a section header needs a closing ']'");
+	parse_fails("[dp5] extra\n", "t.ini line 1");
+	parse_fails("[dp5]\nGAIN\n", "t.ini line 2: expected '[section]' or 'key = value'");
 	parse_fails("[dp5]\nGAIN =\n", "GAIN has no value");
 	parse_fails("[dp5]\nGAI N = 2\n", "only letters");
 	parse_fails("[dp5]\nGAINS = 2\n", "not a DP5 mnemonic");
 	parse_fails("[dp5]\nZZZZ = 2\n", "unknown DP5 mnemonic 'ZZZZ'");
 	parse_fails("[dp5]\nTPEA = 1 2\n", "not a valid DP5 value");
 	parse_fails("[dp5]\nMCAC = 300\n", "channels must be");
-	parse_fails("[acquisition]\npoll_ms = fast\n", "t.ini:2: [acquisition] poll_ms = 'fast' is not a whole number");
+	parse_fails("[acquisition]\npoll_ms = fast\n", "t.ini line 2: [acquisition] poll_ms = 'fast' is not a whole number");
 	parse_fails("[acquisition]\ncheckpoint_s = -1\n", "checkpoint_s");
 	parse_fails("[acquisition]\nchannels = 3000\n", "channels = 3000");
 	parse_fails("[acquisition]\nspeed = 3\n", "unknown key 'speed' in [acquisition]");
-	parse_fails("[dp5]\nMCAC = 1024\n[acquisition]\nchannels = 2048\n", "t.ini:4: channels = 2048 disagrees");
+	parse_fails("[dp5]\nMCAC = 1024\n[acquisition]\nchannels = 2048\n", "t.ini line 4: channels = 2048 disagrees");
 	parse_fails("[tube]\nkv = 0\n", "[tube]");
 	parse_fails("[tube]\nanode = rhodium\n", "element symbol");
 	parse_fails("[instrument]\nserial = 1\n", "unknown key 'serial' in [instrument]");

@@ -17,7 +17,7 @@ declare -A ALLOWED=(
   [core]=""
   [formats]="core"
   [physics]="core"
-  [calib]="core"
+  [calib]="core physics"
   [plot]="core"
   [drivers]="core physics"
   [analysis]="core physics calib"
@@ -32,7 +32,7 @@ declare -A ALLOWED=(
 
 declare -A OWNER=(
   [error.h]=core [log.h]=core [buf.h]=core [fileio.h]=core [spectrum.h]=core [version.h]=core
-  [icp.h]=core
+  [icp.h]=core [id.h]=core
   [format.h]=formats
   [xray.h]=physics [instrument.h]=physics
   [calib.h]=calib

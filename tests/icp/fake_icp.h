@@ -17,6 +17,7 @@
 
 #include "magassay/error.h"
 #include "magassay/icp_analysis.h"
+#include "magassay/sequence.h"
 #include "synth_icp.h"
 
 #define FAKE_NEL 8

@@ -11,6 +11,7 @@
 #include "check.h"
 #include "magassay/error.h"
 #include "magassay/icp_analysis.h"
+#include "magassay/sequence.h"
 
 #define EX MG_SOURCE_DIR "/examples/"
 

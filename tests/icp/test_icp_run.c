@@ -17,6 +17,7 @@
 #include "fake_icp.h"
 #include "magassay/error.h"
 #include "magassay/icp_analysis.h"
+#include "magassay/sequence.h"
 #include "magassay/store.h"
 
 static const char method_text[] =

@@ -31,6 +31,7 @@
 #include "magassay/error.h"
 #include "magassay/icp_analysis.h"
 #include "magassay/icp_device.h"
+#include "magassay/sequence.h"
 #include "magassay/store.h"
 #include "mg_harness.h"
 

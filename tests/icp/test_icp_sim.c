@@ -20,6 +20,7 @@
 #include "magassay/error.h"
 #include "magassay/icp_analysis.h"
 #include "magassay/icp_device.h"
+#include "magassay/sequence.h"
 #include "magassay/store.h"
 
 #define EX MG_SOURCE_DIR "/examples/"

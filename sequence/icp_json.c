@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* ICP-OES run as JSON: the raw readings archived per measurement, the
- * settings and result payloads of the store, the calibration payload, and
- * the run report (`magassay icp run --json`). docs/icp.md describes them.
+/* An ICP-OES run as JSON (icp_run_internal.h): the raw readings archived per
+ * measurement, the settings and result payloads of the store, the
+ * calibration payload and its provenance, and the run report (`magassay icp
+ * run --json`), from the run and its evaluation. docs/icp.md describes them.
  * NAN becomes null; every text is built with jansson. */
 #include <math.h>
 #include <stdio.h>
@@ -10,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "icp_internal.h"
+#include "icp_run_internal.h"
 #include "internal.h"
 #include "magassay/version.h"
 
@@ -51,41 +52,20 @@ static char *dump(json_t *o)
 	return s;
 }
 
-static const struct {
-	unsigned bit;
-	const char *name;
-} flag_names[] = {
-	{MG_ICP_RF_BELOW_LOD, "below_lod"},     {MG_ICP_RF_BELOW_LOQ, "below_loq"},
-	{MG_ICP_RF_OVER_RANGE, "over_range"},   {MG_ICP_RF_RSD, "rsd"},
-	{MG_ICP_RF_RERUN_CCV, "rerun_ccv"},     {MG_ICP_RF_RERUN_CCB, "rerun_ccb"},
-	{MG_ICP_RF_UNBRACKETED, "unbracketed"}, {MG_ICP_RF_IS_FAIL, "is_fail"},
-	{MG_ICP_RF_CAL_FAIL, "cal_fail"},       {MG_ICP_RF_ICV_FAIL, "icv_fail"},
-	{MG_ICP_RF_FIT_FAIL, "fit_fail"},       {MG_ICP_RF_INTERFERED, "interfered"},
-};
-
-const char *mg_icp_flags_text(unsigned flags, char *buf, size_t cap)
-{
-	if (!buf || !cap)
-		return "";
-	buf[0] = '\0';
-	size_t o = 0;
-	for (size_t i = 0; i < MG_ARRAY_SIZE(flag_names); i++)
-		if (flags & flag_names[i].bit) {
-			int n = snprintf(buf + o, cap - o, "%s%s", o ? "," : "", flag_names[i].name);
-			if (n < 0 || (size_t)n >= cap - o)
-				break;
-			o += (size_t)n;
-		}
-	return buf;
-}
-
 static json_t *jflags(unsigned flags)
 {
 	json_t *a = json_array();
-	for (size_t i = 0; i < MG_ARRAY_SIZE(flag_names); i++)
-		if (flags & flag_names[i].bit)
-			json_array_append_new(a, json_string(flag_names[i].name));
+	for (unsigned b = 0; b < 32; b++) {
+		const char *name = mg_icp_flag_name(1u << b);
+		if ((flags & (1u << b)) && name)
+			json_array_append_new(a, json_string(name));
+	}
 	return a;
+}
+
+static const char *role_name(mg_icp_line_role role)
+{
+	return role == MG_ICP_ROLE_INTERNAL_STD ? "internal_standard" : role == MG_ICP_ROLE_REPORT ? "report" : "alternative";
 }
 
 /* ---- raw readings -------------------------------------------------------- */
@@ -156,9 +136,10 @@ char *icp_json_raw_csv(const mg_icp_run *r, size_t i)
 	json_object_set_new(o, "version", json_integer(1));
 	json_object_set_new(o, "csv", jstr(r->csv_path));
 	json_t *rows = json_array();
-	const icp_item_data *d = &r->data[i];
-	for (size_t k = d->csv_first; k < d->csv_first + d->csv_count; k++) {
-		const mg_icp_csv_row *row = &r->csv->rows[r->csv_rows[k]];
+	const size_t *idx;
+	size_t n = mg_icp_eval_csv_rows(r->ev, i, &idx);
+	for (size_t k = 0; k < n; k++) {
+		const mg_icp_csv_row *row = &r->csv->rows[idx[k]];
 		json_array_append_new(rows, json_pack("{s:I,s:s,s:s,s:o,s:i,s:o,s:o}", "csv_line", (json_int_t)row->line,
 		                                      "label", row->label, "element", row->element, "wavelength_nm",
 		                                      jreal(row->wavelength_nm), "replicate", row->replicate, "intensity",
@@ -172,8 +153,8 @@ char *icp_json_settings(const mg_icp_run *r, size_t i)
 {
 	const mg_icp_item *it = &r->seq->items[i];
 	json_t *lines = json_array();
-	for (size_t l = 0; l < r->nlines; l++)
-		json_array_append_new(lines, json_string(r->lines[l].label));
+	for (size_t l = 0; l < mg_icp_eval_nlines(r->ev); l++)
+		json_array_append_new(lines, json_string(mg_icp_eval_line(r->ev, l)->label));
 	return dump(json_pack("{s:s,s:s,s:f,s:i,s:i,s:s,s:o,s:I,s:o,s:o}", "technique", "ICP-OES", "method", r->m->name,
 	                      "integration_s", r->m->integration_s, "replicates", r->m->replicates, "position",
 	                      it->position, "type", mg_icp_item_type_name(it->type), "solution", jstr(it->solution),
@@ -185,12 +166,14 @@ char *icp_json_settings(const mg_icp_run *r, size_t i)
 
 static json_t *value_json(const mg_icp_run *r, size_t l, const mg_icp_value *v)
 {
-	int a = r->line_analyte[l];
+	int a = mg_icp_eval_line_analyte(r->ev, l);
+	const mg_icp_line *line = mg_icp_eval_line(r->ev, l);
+	const mg_icp_curve *cv = mg_icp_eval_curve(r->ev, l);
 	json_t *o = json_object();
-	json_object_set_new(o, "line", json_string(r->lines[l].label));
-	json_object_set_new(o, "element", json_string(r->lines[l].element));
-	json_object_set_new(o, "wavelength_nm", json_real(r->lines[l].wavelength_nm));
-	json_object_set_new(o, "role", json_string(a < 0 ? "internal_standard" : r->line_primary[l] ? "report" : "alternative"));
+	json_object_set_new(o, "line", json_string(line->label));
+	json_object_set_new(o, "element", json_string(line->element));
+	json_object_set_new(o, "wavelength_nm", json_real(line->wavelength_nm));
+	json_object_set_new(o, "role", json_string(role_name(mg_icp_eval_line_role(r->ev, l))));
 	json_object_set_new(o, "net", jreal(v->net));
 	json_object_set_new(o, "net_rsd_pct", jreal(v->net_rsd_pct));
 	if (a >= 0) {
@@ -203,9 +186,9 @@ static json_t *value_json(const mg_icp_run *r, size_t l, const mg_icp_value *v)
 			json_object_set_new(o, "u_w_pct", jreal(v->u_w_pct));
 			json_object_set_new(o, "w_mg_kg", jreal(v->w_pct * 1e4));
 		}
-		if (r->curve_ok[l]) {
-			json_object_set_new(o, "lod_mg_l", jreal(r->curve[l].lod));
-			json_object_set_new(o, "loq_mg_l", jreal(r->curve[l].loq));
+		if (cv) {
+			json_object_set_new(o, "lod_mg_l", jreal(cv->lod));
+			json_object_set_new(o, "loq_mg_l", jreal(cv->loq));
 		}
 	}
 	json_object_set_new(o, "flags", jflags(v->flags));
@@ -237,7 +220,7 @@ static json_t *check_json(const mg_icp_run *r, const mg_icp_check *c)
 static json_t *item_json(const mg_icp_run *r, size_t i, int with_checks)
 {
 	const mg_icp_item *it = &r->seq->items[i];
-	const mg_icp_item_result *res = &r->res[i];
+	const mg_icp_item_result *res = mg_icp_eval_result(r->ev, i);
 	json_t *o = item_head(r, i);
 	json_object_set_new(o, "item", json_integer((json_int_t)i));
 	json_object_set_new(o, "measured", json_boolean(res->measured));
@@ -247,7 +230,7 @@ static json_t *item_json(const mg_icp_run *r, size_t i, int with_checks)
 		return o;
 	json_object_set_new(o, "replicates", json_integer((json_int_t)res->nreplicates));
 	json_object_set_new(o, "start_time", jstr(res->start_time));
-	if (r->is_line >= 0)
+	if (mg_icp_eval_internal_standard(r->ev, NULL) >= 0)
 		json_object_set_new(o, "is_recovery_pct", jreal(res->is_recovery_pct));
 	if (mg_icp_item_is_sample(it->type)) {
 		mg_icp_digest d;
@@ -259,7 +242,7 @@ static json_t *item_json(const mg_icp_run *r, size_t i, int with_checks)
 		json_object_set_new(o, "total_pct", json_real(res->total_pct));
 	json_t *vals = json_array();
 	unsigned all = 0;
-	for (size_t l = 0; l < r->nlines; l++) {
+	for (size_t l = 0; l < mg_icp_eval_nlines(r->ev); l++) {
 		json_array_append_new(vals, value_json(r, l, &res->line[l]));
 		all |= res->line[l].flags;
 	}
@@ -273,9 +256,9 @@ static json_t *item_json(const mg_icp_run *r, size_t i, int with_checks)
 		                                           res->result_version));
 	if (with_checks) {
 		json_t *ch = json_array();
-		for (size_t k = 0; k < r->nchecks; k++)
-			if (r->checks[k].item == i)
-				json_array_append_new(ch, check_json(r, &r->checks[k]));
+		for (size_t k = 0; k < mg_icp_eval_nchecks(r->ev); k++)
+			if (mg_icp_eval_check(r->ev, k)->item == i)
+				json_array_append_new(ch, check_json(r, mg_icp_eval_check(r->ev, k)));
 		json_object_set_new(o, "checks", ch);
 	}
 	return o;
@@ -289,7 +272,8 @@ char *icp_json_result(const mg_icp_run *r, size_t i)
 	json_object_set_new(o, "qc_profile", jstr(r->q->name));
 	json_object_set_new(o, "sequence", jstr(r->seq_path));
 	json_object_set_new(o, "source", jstr(r->source_text));
-	json_object_set_new(o, "mode", json_string(r->conc_mode ? "vendor concentrations" : "intensities"));
+	json_object_set_new(o, "mode", json_string(mg_icp_eval_vendor_concentrations(r->ev) ? "vendor concentrations"
+	                                                                                    : "intensities"));
 	if (r->cal_id)
 		json_object_set_new(o, "calibration", json_pack("{s:I,s:i,s:s}", "id", (json_int_t)r->cal_id, "version",
 		                                                r->cal_version, "name", r->m->name));
@@ -308,18 +292,20 @@ static const char *curve_name(mg_icp_curve_kind k)
 static json_t *curves_json(const mg_icp_run *r)
 {
 	json_t *a = json_array();
-	for (size_t l = 0; l < r->nlines; l++) {
-		int an = r->line_analyte[l];
+	for (size_t l = 0; l < mg_icp_eval_nlines(r->ev); l++) {
+		int an = mg_icp_eval_line_analyte(r->ev, l);
+		const mg_icp_line *line = mg_icp_eval_line(r->ev, l);
+		const mg_icp_curve *c = mg_icp_eval_curve(r->ev, l);
+		double centre, fwhm, eta;
+		int shape = mg_icp_eval_shape(r->ev, l, &centre, &fwhm, &eta);
 		json_t *o = json_object();
-		json_object_set_new(o, "line", json_string(r->lines[l].label));
-		json_object_set_new(o, "element", json_string(r->lines[l].element));
-		json_object_set_new(o, "role", json_string(an < 0 ? "internal_standard" : r->line_primary[l] ? "report" : "alternative"));
-		if (r->shape_ok[l])
-			json_object_set_new(o, "shape", json_pack("{s:f,s:f,s:f,s:s}", "centre_nm", r->shape_c[l], "fwhm_nm",
-			                                           r->shape_w[l], "eta", r->shape_eta[l], "from",
-			                                           r->shape_ok[l] == 1 ? "fit" : "other lines"));
-		if (an >= 0 && r->curve_ok[l]) {
-			const mg_icp_curve *c = &r->curve[l];
+		json_object_set_new(o, "line", json_string(line->label));
+		json_object_set_new(o, "element", json_string(line->element));
+		json_object_set_new(o, "role", json_string(role_name(mg_icp_eval_line_role(r->ev, l))));
+		if (shape)
+			json_object_set_new(o, "shape", json_pack("{s:f,s:f,s:f,s:s}", "centre_nm", centre, "fwhm_nm", fwhm,
+			                                           "eta", eta, "from", shape == 1 ? "fit" : "other lines"));
+		if (an >= 0 && c) {
 			json_object_set_new(o, "curve", json_string(curve_name(c->kind)));
 			json_object_set_new(o, "coef", json_pack("[o,o,o]", jreal(c->coef[0]), jreal(c->coef[1]), jreal(c->coef[2])));
 			json_t *cov = json_array();
@@ -341,7 +327,7 @@ static json_t *curves_json(const mg_icp_run *r)
 			json_object_set_new(o, "points", pts);
 		} else if (an >= 0) {
 			json_object_set_new(o, "curve", json_null());
-			json_object_set_new(o, "error", jstr(r->curve_err[l]));
+			json_object_set_new(o, "error", jstr(mg_icp_eval_curve_error(r->ev, l)));
 		}
 		json_array_append_new(a, o);
 	}
@@ -354,12 +340,15 @@ char *icp_json_calibration(const mg_icp_run *r)
 	json_object_set_new(o, "technique", json_string("ICP-OES"));
 	json_object_set_new(o, "method", json_string(r->m->name));
 	json_object_set_new(o, "units", json_string("mg/L"));
-	json_object_set_new(o, "response", json_string(r->is_line >= 0 && isfinite(r->is_ref)
+	double is_ref;
+	int is_line = mg_icp_eval_internal_standard(r->ev, &is_ref);
+	json_object_set_new(o, "response", json_string(is_line >= 0 && isfinite(is_ref)
 	                                                    ? "net intensity × IS(cal blank) / IS"
 	                                                    : "net intensity"));
-	if (r->is_line >= 0)
-		json_object_set_new(o, "internal_standard", json_pack("{s:s,s:o}", "line", r->lines[r->is_line].label,
-		                                                      "reference_net", jreal(r->is_ref)));
+	if (is_line >= 0)
+		json_object_set_new(o, "internal_standard",
+		                    json_pack("{s:s,s:o}", "line", mg_icp_eval_line(r->ev, (size_t)is_line)->label,
+		                              "reference_net", jreal(is_ref)));
 	json_object_set_new(o, "lines", curves_json(r));
 	return dump(o);
 }
@@ -367,13 +356,17 @@ char *icp_json_calibration(const mg_icp_run *r)
 char *icp_json_calibration_provenance(const mg_icp_run *r)
 {
 	json_t *std = json_array();
-	for (size_t i = 0; i < r->cal_end; i++) {
+	/* the calibration block: the items before the first that is not a blank or a standard */
+	for (size_t i = 0; i < r->seq->nitems; i++) {
 		const mg_icp_item *it = &r->seq->items[i];
-		if (!r->res[i].measured)
+		if (it->type != MG_ICP_ITEM_CAL_BLANK && it->type != MG_ICP_ITEM_CAL_STD)
+			break;
+		const mg_icp_item_result *res = mg_icp_eval_result(r->ev, i);
+		if (!res->measured)
 			continue;
 		json_array_append_new(std, json_pack("{s:s,s:s,s:o,s:i,s:o}", "label", it->label, "type",
 		                                     mg_icp_item_type_name(it->type), "solution", jstr(it->solution),
-		                                     "position", it->position, "measurement", jstr(r->res[i].uuid)));
+		                                     "position", it->position, "measurement", jstr(res->uuid)));
 	}
 	return dump(json_pack("{s:o,s:s,s:o,s:o,s:o,s:o}", "sequence", jstr(r->seq_path), "batch", r->seq->batch,
 	                      "source", jstr(r->source_text), "qc_profile", jstr(r->q->name), "instrument",
@@ -387,12 +380,12 @@ char *icp_json_calibration_provenance(const mg_icp_run *r)
 int mg_icp_run_json(const mg_icp_run *r, char **out)
 {
 	if (!r || !out)
-		return mg_fail(MG_ERR_ARG, "icp-run", "no run");
+		return mg_fail(MG_ERR_ARG, RUN_DOM, "no run");
 	*out = NULL;
 	json_t *o = json_object();
 	size_t nmeas = 0;
 	for (size_t i = 0; i < r->seq->nitems; i++)
-		nmeas += r->res[i].measured;
+		nmeas += mg_icp_eval_result(r->ev, i)->measured;
 	json_object_set_new(o, "status", json_string(r->status == MG_OK && nmeas == r->seq->nitems ? "complete"
 	                                             : r->status == MG_ERR_INTERRUPTED          ? "stopped"
 	                                                                                        : "failed"));
@@ -420,14 +413,17 @@ int mg_icp_run_json(const mg_icp_run *r, char **out)
 	json_object_set_new(o, "source", json_pack("{s:o,s:o,s:o,s:o,s:s}", "uri", jstr(r->source_text), "model",
 	                                           jstr(r->model), "serial", jstr(r->serial), "firmware",
 	                                           jstr(r->firmware), "mode",
-	                                           r->conc_mode ? "vendor concentrations" : "intensities"));
+	                                           mg_icp_eval_vendor_concentrations(r->ev) ? "vendor concentrations"
+	                                                                                    : "intensities"));
 	json_t *cal = json_object();
-	json_object_set_new(cal, "done", json_boolean(r->calibrated));
+	double is_ref;
+	int calibrated = mg_icp_eval_calibrated(r->ev);
+	json_object_set_new(cal, "done", json_boolean(calibrated));
 	json_object_set_new(cal, "id", r->cal_id ? json_integer(r->cal_id) : json_null());
 	json_object_set_new(cal, "version", r->cal_id ? json_integer(r->cal_version) : json_null());
-	if (r->is_line >= 0)
-		json_object_set_new(cal, "is_reference_net", jreal(r->is_ref));
-	if (r->calibrated)
+	if (mg_icp_eval_internal_standard(r->ev, &is_ref) >= 0)
+		json_object_set_new(cal, "is_reference_net", jreal(is_ref));
+	if (calibrated)
 		json_object_set_new(cal, "lines", curves_json(r));
 	json_object_set_new(o, "calibration", cal);
 	json_t *items = json_array();
@@ -435,43 +431,47 @@ int mg_icp_run_json(const mg_icp_run *r, char **out)
 		json_array_append_new(items, item_json(r, i, 0));
 	json_object_set_new(o, "items", items);
 	json_t *checks = json_array();
-	size_t np = 0, nf = 0, nn = 0;
-	for (size_t k = 0; k < r->nchecks; k++) {
-		json_array_append_new(checks, check_json(r, &r->checks[k]));
-		np += r->checks[k].outcome == MG_ICP_PASS;
-		nf += r->checks[k].outcome == MG_ICP_FAIL;
-		nn += r->checks[k].outcome == MG_ICP_NA;
+	size_t nchecks = mg_icp_eval_nchecks(r->ev), np = 0, nf = 0, nn = 0;
+	for (size_t k = 0; k < nchecks; k++) {
+		const mg_icp_check *c = mg_icp_eval_check(r->ev, k);
+		json_array_append_new(checks, check_json(r, c));
+		np += c->outcome == MG_ICP_PASS;
+		nf += c->outcome == MG_ICP_FAIL;
+		nn += c->outcome == MG_ICP_NA;
 	}
 	json_object_set_new(o, "checks", checks);
 	/* per check type: counts */
 	json_t *bytype = json_object();
 	for (int t = 0; t < MG_ICP_CHECK_COUNT_; t++) {
 		size_t cp = 0, cf = 0, cn = 0;
-		for (size_t k = 0; k < r->nchecks; k++)
-			if ((int)r->checks[k].type == t) {
-				cp += r->checks[k].outcome == MG_ICP_PASS;
-				cf += r->checks[k].outcome == MG_ICP_FAIL;
-				cn += r->checks[k].outcome == MG_ICP_NA;
+		for (size_t k = 0; k < nchecks; k++) {
+			const mg_icp_check *c = mg_icp_eval_check(r->ev, k);
+			if ((int)c->type == t) {
+				cp += c->outcome == MG_ICP_PASS;
+				cf += c->outcome == MG_ICP_FAIL;
+				cn += c->outcome == MG_ICP_NA;
 			}
+		}
 		if (cp + cf + cn)
 			json_object_set_new(bytype, mg_icp_check_name((mg_icp_check_type)t),
 			                    json_pack("{s:I,s:I,s:I}", "pass", (json_int_t)cp, "fail", (json_int_t)cf, "na",
 			                              (json_int_t)cn));
 	}
-	json_object_set_new(o, "summary", json_pack("{s:I,s:I,s:I,s:I,s:o}", "checks", (json_int_t)r->nchecks, "pass",
+	json_object_set_new(o, "summary", json_pack("{s:I,s:I,s:I,s:I,s:o}", "checks", (json_int_t)nchecks, "pass",
 	                                            (json_int_t)np, "fail", (json_int_t)nf, "na", (json_int_t)nn, "by_type",
 	                                            bytype));
 	/* samples to re-run */
 	json_t *rerun = json_array();
 	for (size_t i = 0; i < r->seq->nitems; i++) {
 		const mg_icp_item *it = &r->seq->items[i];
-		if (!mg_icp_item_is_sample(it->type) || !r->res[i].measured)
+		const mg_icp_item_result *res = mg_icp_eval_result(r->ev, i);
+		if (!mg_icp_item_is_sample(it->type) || !res->measured)
 			continue;
 		unsigned want = MG_ICP_RF_RERUN_CCV | MG_ICP_RF_RERUN_CCB | MG_ICP_RF_UNBRACKETED;
 		json_t *els = json_array();
 		unsigned why = 0;
 		for (size_t a = 0; a < r->m->nanalytes; a++) {
-			unsigned f = r->res[i].line[r->primary[a]].flags & want;
+			unsigned f = res->line[a].flags & want; /* line a: analyte a's reporting line */
 			if (f) {
 				json_array_append_new(els, json_string(r->m->analyte[a].element));
 				why |= f;
@@ -487,5 +487,5 @@ int mg_icp_run_json(const mg_icp_run *r, char **out)
 	}
 	json_object_set_new(o, "rerun", rerun);
 	*out = dump(o);
-	return *out ? MG_OK : mg_fail(MG_ERR_NOMEM, "icp-run", "no memory for the report");
+	return *out ? MG_OK : mg_fail(MG_ERR_NOMEM, RUN_DOM, "no memory for the report");
 }

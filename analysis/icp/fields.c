@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The strict INI-style reader and the small text helpers shared by the ICP
- * method, QC profile, sequence and vendor CSV parsers. */
+/* The small field readers shared by the ICP method, QC profile, sequence and
+ * vendor CSV parsers: views, comma lists, element symbols, yes/no, limits,
+ * values with an uncertainty, line specs, and splitting a delimited record.
+ * The INI files themselves are read by core/inifile.h. */
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,72 +11,6 @@
 #include "icp_internal.h"
 #include "internal.h"
 #include "text.h"
-
-int icp_ini_parse(const char *text, size_t len, const char *what, icp_ini_cb cb, void *userdata)
-{
-	if (!text && len)
-		return mg_fail(MG_ERR_ARG, "icp", "%s: no text", what);
-	if (mg_looks_binary(text, len))
-		return mg_fail(MG_ERR_FORMAT, "icp", "%s: binary data, not a text file", what);
-	mg_lines it;
-	const char *ln;
-	size_t n;
-	icp_ini_kv kv = {.section = "", .section_len = 0};
-	mg_lines_init(&it, text, len);
-	while (mg_lines_next(&it, &ln, &n)) {
-		kv.line = it.lineno;
-		/* inline comments: '#' or ';' at the start or after white space */
-		for (size_t i = 0; i < n; i++)
-			if ((ln[i] == '#' || ln[i] == ';') && (i == 0 || isspace((unsigned char)ln[i - 1]))) {
-				n = i;
-				break;
-			}
-		mg_trim(&ln, &n);
-		if (n == 0)
-			continue;
-		if (ln[0] == '[') {
-			if (ln[n - 1] != ']')
-				return mg_fail(MG_ERR_FORMAT, "icp", "%s line %ld: a section header needs a closing ']'", what,
-				               kv.line);
-			const char *s = ln + 1;
-			size_t sn = n - 2;
-			mg_trim(&s, &sn);
-			if (sn == 0)
-				return mg_fail(MG_ERR_FORMAT, "icp", "%s line %ld: empty section name", what, kv.line);
-			kv.section = s;
-			kv.section_len = sn;
-			kv.key = NULL;
-			kv.key_len = 0;
-			kv.value = NULL;
-			kv.value_len = 0;
-			int rc = cb(&kv, userdata);
-			if (rc < 0)
-				return rc;
-			continue;
-		}
-		const char *eq = memchr(ln, '=', n);
-		if (!eq)
-			return mg_fail(MG_ERR_FORMAT, "icp", "%s line %ld: expected '[section]' or 'key = value'", what,
-			               kv.line);
-		const char *k = ln, *v = eq + 1;
-		size_t kn = (size_t)(eq - ln), vn = n - kn - 1;
-		mg_trim(&k, &kn);
-		mg_trim(&v, &vn);
-		if (kn == 0)
-			return mg_fail(MG_ERR_FORMAT, "icp", "%s line %ld: a value without a key", what, kv.line);
-		if (kv.section_len == 0)
-			return mg_fail(MG_ERR_FORMAT, "icp", "%s line %ld: '%.*s' before any [section]", what, kv.line,
-			               (int)(kn > 40 ? 40 : kn), k);
-		kv.key = k;
-		kv.key_len = kn;
-		kv.value = v;
-		kv.value_len = vn;
-		int rc = cb(&kv, userdata);
-		if (rc < 0)
-			return rc;
-	}
-	return MG_OK;
-}
 
 int icp_view_eq(const char *s, size_t n, const char *word)
 {
