@@ -13,6 +13,7 @@
 #include "magassay/analysis.h"
 #include "magassay/error.h"
 #include "magassay/format.h"
+#include "magassay/report.h"
 #include "analyze_store.h"
 #include "quant_cli.h"
 
@@ -139,6 +140,26 @@ static void plot_name(job *j)
 	snprintf(j->plot_path, sizeof j->plot_path, "%.*s-%.*s.png", stem, out, blen, base);
 }
 
+/* The fit as a figure (report.h): titled by the sample, never by the file,
+ * which is the figure's source, in small print. */
+static int plot_fit(const job *j, const mg_spectrum *s)
+{
+	const mg_sample_info *si = &s->sample;
+	const char *name = si->sample_id && *si->sample_id     ? si->sample_id
+	                   : si->description && *si->description ? si->description
+	                                                         : NULL;
+	char title[300];
+	if (name)
+		snprintf(title, sizeof title, "Sample %s \xE2\x80\x94 XRF spectrum and fit", name);
+	else
+		snprintf(title, sizeof title, "XRF spectrum and fit (the file names no sample)");
+	mg_plot_meta meta = {title, NULL, si->sample_id, si->batch_id, NULL, j->path};
+	mg_plot_opts po;
+	mg_plot_opts_default(&po);
+	return mg_report_plot_fit_png(j->plan ? j->plan : j->shared, s->counts, s->nchan, j->res, &meta, &po,
+	                              j->plot_path);
+}
+
 static void run_job(job *j)
 {
 	const opts *o = j->o;
@@ -200,8 +221,7 @@ static void run_job(job *j)
 	}
 	if (o->plot && (j->plan || j->shared)) {
 		plot_name(j);
-		rc = mg_analysis_plot_png(j->plan ? j->plan : j->shared, s->counts, s->nchan, j->res, s->sample.sample_id,
-		                          j->path, 1200, 800, j->plot_path);
+		rc = plot_fit(j, s);
 		if (rc < 0)
 			goto fail;
 	}

@@ -64,9 +64,9 @@ static void qc_tables(rp_doc *d, const mg_qc_status *qc)
 	if (qc->released && qc->override_by) {
 		char why[700];
 		snprintf(why, sizeof(why), "Override by %s: %s", qc->override_by, qc->override_reason ? qc->override_reason : "");
-		rp_doc_paragraph(d, why, 0, rp_okabe_ito[RP_BLACK]);
+		rp_doc_paragraph(d, why, 0, pl_okabe_ito[PL_BLACK]);
 	}
-	rp_doc_bullets(d, qc->notes, qc->nnotes, 10, rp_okabe_ito[RP_BLACK]);
+	rp_doc_bullets(d, qc->notes, qc->nnotes, 10, pl_okabe_ito[PL_BLACK]);
 	if (qc->nseries) {
 		static const char *const head[] = {"Quantity", "Instrument", "n", "Mean", "s", "Batch value(s)",
 		                                   "Rules on the batch", "State"};
@@ -151,7 +151,7 @@ static void composition_table(rp_doc *d, const rp_batch *b)
 		}
 	rp_doc_heading(d, "Composition (wt %, \xC2\xB1 U with k = 2)", 2);
 	if (nel == 0) {
-		rp_doc_paragraph(d, "No result of this batch carries a composition yet.", 0, rp_grey);
+		rp_doc_paragraph(d, "No result of this batch carries a composition yet.", 0, pl_grey);
 		return;
 	}
 	/* the rare earths in one table, the other elements in a second (at most 5 columns each) */
@@ -225,7 +225,7 @@ static void samples_table(rp_doc *d, const rp_batch *b)
 {
 	rp_doc_heading(d, "Samples and measurements", 2);
 	if (b->nsamples == 0) {
-		rp_doc_paragraph(d, "No sample is registered in this lot.", 0, rp_grey);
+		rp_doc_paragraph(d, "No sample is registered in this lot.", 0, pl_grey);
 		return;
 	}
 	static const char *const head[] = {"Sample", "Description", "Meas.", "Method", "Rep.", "Measured", "Result"};
@@ -291,7 +291,7 @@ static int render(rp_doc *d, void *ud)
 	const rp_batch *b = c->b;
 	char h[200], ns[32], nm[32];
 	rp_font(d->cr, 9, 1);
-	rp_set(d->cr, rp_grey);
+	pl_set(d->cr, pl_grey);
 	rp_text(d->cr, d->ml, d->y, c->o && c->o->laboratory ? c->o->laboratory : "magassay laboratory", 0, 0);
 	d->y += 16;
 	snprintf(h, sizeof(h), "Batch summary \xE2\x80\x94 lot %s", b->b.id);
@@ -311,32 +311,33 @@ static int render(rp_doc *d, void *ud)
 	rp_batch_point *pts = NULL;
 	size_t n = 0;
 	if (rp_batch_points(b, &pts, &n) == MG_OK && n > 0) {
-		double y;
+		pl_fig f;
 		rp_doc_heading(d, "Composition by sample", 2);
-		rp_doc_box(d, 330, &y);
-		rp_draw_batch(d->cr, &d->th, d->ml, y, d->cw, 330, pts, n, NULL);
+		if (rp_doc_figure(d, 330, &f) == MG_OK) {
+			rp_fig_batch(&f, pts, n);
+			pl_fig_end(&f);
+		}
 	}
 	free(pts);
 	if (b->qc->nseries) {
 		rp_doc_new_page(d);
 		rp_doc_heading(d, "Control charts", 2);
-		rp_legend_item it[] = {
-			{"History", rp_grey, -1, RP_CIRCLE, d->th.line},
-			{"This batch", rp_okabe_ito[RP_BLUE], -1, RP_CIRCLE, d->th.line},
-			{"Warning (1-2s)", rp_okabe_ito[RP_ORANGE], -1, RP_TRIANGLE, d->th.line},
-			{"Rule violated", rp_okabe_ito[RP_VERMILLION], -1, RP_DIAMOND, d->th.line},
-			{"Mean", rp_okabe_ito[RP_BLACK], 0, -1, d->th.line * 0.8},
-			{"\xC2\xB1" "2s", rp_okabe_ito[RP_ORANGE], 1, -1, d->th.line},
-			{"\xC2\xB1" "3s", rp_okabe_ito[RP_VERMILLION], 0, -1, d->th.line},
-		};
-		d->y += rp_legend(d->cr, &d->th, d->ml, d->y, d->cw, it, MG_ARRAY_SIZE(it), 1) + 6;
+		/* one legend for every chart */
+		pl_fig f;
+		if (pl_fig_in(&f, d->cr, MG_PLOT_PAGE, d->ml, d->y, d->cw, 60) == MG_OK) {
+			rp_fig_control_legend(&f);
+			d->y = f.top + 3;
+			pl_fig_end(&f);
+		}
 		for (size_t i = 0; i < b->qc->nseries; i++) {
 			rp_ctl ctl;
 			if (rp_ctl_from_series(&b->qc->series[i], &ctl) != MG_OK)
 				continue;
-			double y;
-			rp_doc_box(d, 225, &y);
-			rp_draw_control(d->cr, &d->th, d->ml, y, d->cw, 215, &ctl.c, NULL);
+			if (rp_doc_figure(d, 225, &f) == MG_OK) {
+				f.bottom -= 10; /* a gap before the next chart */
+				rp_fig_control(&f, &ctl.c, 1, 0);
+				pl_fig_end(&f);
+			}
 			rp_ctl_clear(&ctl);
 		}
 	}

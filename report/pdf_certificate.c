@@ -42,9 +42,9 @@ static void qc_section(rp_doc *d, const mg_qc_status *qc, const char *batch)
 		char why[600];
 		snprintf(why, sizeof(why), "Override by %s: %s", qc->override_by,
 		         qc->override_reason ? qc->override_reason : "");
-		rp_doc_paragraph(d, why, 0, rp_okabe_ito[RP_BLACK]);
+		rp_doc_paragraph(d, why, 0, pl_okabe_ito[PL_BLACK]);
 	}
-	rp_doc_bullets(d, qc->notes, qc->nnotes, 6, rp_okabe_ito[RP_BLACK]);
+	rp_doc_bullets(d, qc->notes, qc->nnotes, 6, pl_okabe_ito[PL_BLACK]);
 }
 
 static void composition(rp_doc *d, const rp_result *r)
@@ -120,33 +120,37 @@ static void families(rp_doc *d, const rp_result *r)
 static void plot(rp_doc *d, cert *c, const rp_result *r)
 {
 	int icp = r->m.kind && strcmp(r->m.kind, "icp") == 0;
-	double h = 300, y;
+	double h = 300;
+	pl_fig f;
 	if (icp) {
 		rp_icp w;
 		if (rp_icp_load(c->st, r, &w) != MG_OK) {
 			mg_error_clear();
 			return;
 		}
-		rp_doc_box(d, h, &y);
-		mg_plot_meta meta = {NULL, "first reading; line profiles re-fitted for the figure", NULL, NULL, NULL, NULL};
-		rp_draw_icp(d->cr, &d->th, d->ml, y, d->cw, h, w.w, w.n, &meta);
+		if (rp_doc_figure(d, h, &f) == MG_OK) {
+			pl_fig_title(&f, NULL, "first reading; line profiles re-fitted for the figure");
+			rp_fig_icp(&f, w.w, w.n);
+			pl_fig_end(&f);
+		}
 		rp_icp_clear(&w);
 	} else {
 		rp_xrf x;
 		if (rp_xrf_load(c->st, r, &x) != MG_OK) {
 			char why[300];
 			snprintf(why, sizeof(why), "Spectrum plot not available: %s", mg_error_detail());
-			rp_doc_paragraph(d, why, 0, rp_grey);
+			rp_doc_paragraph(d, why, 0, pl_grey);
 			mg_error_clear();
 			return;
 		}
-		rp_doc_box(d, h, &y);
-		mg_plot_meta meta = {NULL,
-		                     x.fitted     ? "log scale; the fit re-computed from the stored result, residuals below"
-		                     : x.d.x_label ? "log scale; no energy calibration and no result yet"
-		                                   : "log scale; no fit available: element lines marked",
-		                     NULL, NULL, NULL, NULL};
-		rp_draw_xrf(d->cr, &d->th, d->ml, y, d->cw, h, &x.d, &meta, 1);
+		if (rp_doc_figure(d, h, &f) == MG_OK) {
+			pl_fig_title(&f, NULL,
+			             x.fitted      ? "log scale; the fit re-computed from the stored result, residuals below"
+			             : x.d.x_label ? "log scale; no energy calibration and no result yet"
+			                           : "log scale; no fit available: element lines marked");
+			rp_fig_xrf(&f, &x.d, 1);
+			pl_fig_end(&f);
+		}
 		rp_xrf_clear(&x);
 	}
 	d->y += 6;
@@ -199,24 +203,24 @@ static void result_section(rp_doc *d, cert *c, const rp_result *r, size_t idx, s
 		char line[400];
 		if (r->grade) {
 			snprintf(line, sizeof(line), "Grade: %s", r->grade);
-			rp_doc_paragraph(d, line, 0, rp_okabe_ito[RP_BLACK]);
+			rp_doc_paragraph(d, line, 0, pl_okabe_ito[PL_BLACK]);
 		}
 		if (r->boron) {
 			snprintf(line, sizeof(line), "Boron: %s", r->boron);
-			rp_doc_paragraph(d, line, 0, rp_okabe_ito[RP_BLACK]);
+			rp_doc_paragraph(d, line, 0, pl_okabe_ito[PL_BLACK]);
 		} else if (!icp) {
-			rp_doc_paragraph(d, "Boron: not measured (invisible to XRF); not included in the total.", 0, rp_grey);
+			rp_doc_paragraph(d, "Boron: not measured (invisible to XRF); not included in the total.", 0, pl_grey);
 		}
 	} else if (r->nfam > 0) {
 		rp_doc_paragraph(d, "No composition: this result carries no quantification yet. The fitted peak areas:", 0,
-		                 rp_grey);
+		                 pl_grey);
 		families(d, r);
 	} else if (r->has_result) {
-		rp_doc_paragraph(d, "The result carries neither a composition nor peak areas.", 0, rp_grey);
+		rp_doc_paragraph(d, "The result carries neither a composition nor peak areas.", 0, pl_grey);
 	}
 	if (r->nflags > 0) {
 		rp_doc_heading(d, "Flags and warnings", 3);
-		rp_doc_bullets(d, r->flags, r->nflags, 12, rp_okabe_ito[RP_VERMILLION]);
+		rp_doc_bullets(d, r->flags, r->nflags, 12, pl_okabe_ito[PL_VERMILLION]);
 	}
 }
 
@@ -226,7 +230,7 @@ static int render(rp_doc *d, void *ud)
 	const rp_sample *s = c->s;
 	char h[200];
 	rp_font(d->cr, 9, 1);
-	rp_set(d->cr, rp_grey);
+	pl_set(d->cr, pl_grey);
 	rp_text(d->cr, d->ml, d->y, c->o && c->o->laboratory ? c->o->laboratory : "magassay laboratory", 0, 0);
 	d->y += 16;
 	snprintf(h, sizeof(h), "Certificate of analysis \xE2\x80\x94 sample %s", s->s.id);
@@ -237,7 +241,7 @@ static int render(rp_doc *d, void *ud)
 	rp_doc_kv(d, keys, vals, MG_ARRAY_SIZE(keys));
 	qc_section(d, c->qc, s->s.batch_id);
 	if (s->nres == 0)
-		rp_doc_paragraph(d, "No measurement of this sample is registered.", 0, rp_grey);
+		rp_doc_paragraph(d, "No measurement of this sample is registered.", 0, pl_grey);
 	for (size_t i = 0; i < s->nres; i++)
 		result_section(d, c, &s->res[i], i, s->nres);
 	/* the figures after the numbers */
@@ -260,7 +264,7 @@ static int render(rp_doc *d, void *ud)
 	                 "elements. Results relate only to the items tested; every number is traceable to the "
 	                 "stored measurement (UUID, SHA-256), its result version and the calibration versions "
 	                 "listed.",
-	                 7.5, rp_grey);
+	                 7.5, pl_grey);
 	return MG_OK;
 }
 

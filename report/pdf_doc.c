@@ -16,6 +16,67 @@
 #define A4_W 595.276
 #define A4_H 841.890
 
+/* ---- the page's text ------------------------------------------------------------------ */
+
+void rp_font(cairo_t *cr, double size, int bold)
+{
+	cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
+	                       bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+	cairo_set_font_size(cr, size);
+}
+
+double rp_text_width(cairo_t *cr, const char *s)
+{
+	cairo_text_extents_t ex;
+	cairo_text_extents(cr, s ? s : "", &ex);
+	return ex.x_advance;
+}
+
+static double cap_height(cairo_t *cr)
+{
+	cairo_font_extents_t fe;
+	cairo_font_extents(cr, &fe);
+	return fe.ascent * 0.76; /* DejaVu: capitals ≈ 0.73 em, ascent ≈ 0.93 em */
+}
+
+double rp_text(cairo_t *cr, double x, double y, const char *s, double ha, double va)
+{
+	if (!s || !*s)
+		return 0;
+	double w = rp_text_width(cr, s), ch = cap_height(cr);
+	cairo_move_to(cr, x - ha * w, y + (1 - va) * ch);
+	cairo_show_text(cr, s);
+	cairo_new_path(cr);
+	return w;
+}
+
+double rp_text_fit(cairo_t *cr, double x, double y, const char *s, double max_w, double ha, double va)
+{
+	if (!s || !*s)
+		return 0;
+	if (rp_text_width(cr, s) <= max_w)
+		return rp_text(cr, x, y, s, ha, va);
+	size_t n = strlen(s);
+	char *b = malloc(n + 4);
+	if (!b)
+		return 0;
+	/* Cut at UTF-8 character boundaries until it fits with the ellipsis. */
+	while (n > 0) {
+		do
+			n--;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80);
+		memcpy(b, s, n);
+		memcpy(b + n, "\xE2\x80\xA6", 4);
+		if (rp_text_width(cr, b) <= max_w)
+			break;
+	}
+	double w = rp_text(cr, x, y, b, ha, va);
+	free(b);
+	return w;
+}
+
+/* ---- the page ---------------------------------------------------------------------------- */
+
 static cairo_status_t sink_write(void *closure, const unsigned char *data, unsigned int len)
 {
 	mg_buf *b = closure;
@@ -28,7 +89,7 @@ static void header_footer(rp_doc *d)
 {
 	cairo_t *cr = d->cr;
 	rp_font(cr, 7.5, 0);
-	rp_set(cr, rp_grey);
+	pl_set(cr, pl_grey);
 	rp_text_fit(cr, d->ml, d->mt - 22, d->head_left, d->cw * 0.6, 0, 1);
 	rp_text_fit(cr, d->pw - d->mr, d->mt - 22, d->head_right, d->cw * 0.38, 1, 1);
 	cairo_move_to(cr, d->ml, d->mt - 16);
@@ -44,7 +105,7 @@ static void header_footer(rp_doc *d)
 		snprintf(pg, sizeof(pg), "page %d", d->page);
 	rp_text_fit(cr, d->ml, d->ph - d->mb + 26, d->foot_left, d->cw * 0.8, 0, 0);
 	rp_text(cr, d->pw - d->mr, d->ph - d->mb + 26, pg, 1, 0);
-	rp_set(cr, rp_okabe_ito[RP_BLACK]);
+	pl_set(cr, pl_okabe_ito[PL_BLACK]);
 }
 
 static void begin_page(rp_doc *d)
@@ -77,14 +138,14 @@ void rp_doc_heading(rp_doc *d, const char *text, int level)
 	rp_doc_need(d, size * 1.6 + 40); /* never a heading alone at the bottom */
 	d->y += level <= 1 ? 0 : size * 0.6;
 	rp_font(d->cr, size, 1);
-	rp_set(d->cr, rp_okabe_ito[RP_BLACK]);
+	pl_set(d->cr, pl_okabe_ito[PL_BLACK]);
 	rp_text_fit(d->cr, d->ml, d->y, text, d->cw, 0, 0);
 	d->y += size * 1.35;
 	if (level == 2) {
 		cairo_move_to(d->cr, d->ml, d->y - size * 0.3);
 		cairo_line_to(d->cr, d->ml + d->cw, d->y - size * 0.3);
 		cairo_set_line_width(d->cr, 0.6);
-		rp_set(d->cr, rp_light_grey);
+		pl_set(d->cr, pl_light_grey);
 		cairo_stroke(d->cr);
 		d->y += 2;
 	}
@@ -160,7 +221,7 @@ static void para_line(void *ud, const char *line, int i)
 	rp_text(c->d->cr, c->x, c->y + i * c->lh, line, c->ha, 0);
 }
 
-double rp_doc_paragraph(rp_doc *d, const char *text, double size, rp_rgb col)
+double rp_doc_paragraph(rp_doc *d, const char *text, double size, pl_rgb col)
 {
 	if (!text || !*text)
 		return 0;
@@ -171,22 +232,22 @@ double rp_doc_paragraph(rp_doc *d, const char *text, double size, rp_rgb col)
 	double lh = size * 1.3;
 	/* Paragraphs taller than a page would break inside; ours are short. */
 	rp_doc_need(d, n * lh);
-	rp_set(d->cr, col);
+	pl_set(d->cr, col);
 	para_ctx c = {d, d->ml, d->y, lh, 0};
 	wrap(d->cr, text, d->cw, para_line, &c);
-	rp_set(d->cr, rp_okabe_ito[RP_BLACK]);
+	pl_set(d->cr, pl_okabe_ito[PL_BLACK]);
 	d->y += n * lh + size * 0.3;
 	return n * lh;
 }
 
-void rp_doc_bullets(rp_doc *d, char *const *items, size_t n, size_t max, rp_rgb col)
+void rp_doc_bullets(rp_doc *d, char *const *items, size_t n, size_t max, pl_rgb col)
 {
 	double size = d->th.font, lh = size * 1.3;
 	for (size_t i = 0; i < n && i < max; i++) {
 		rp_font(d->cr, size, 0);
 		int k = wrap(d->cr, items[i], d->cw - 12, NULL, NULL);
 		rp_doc_need(d, k * lh);
-		rp_set(d->cr, col);
+		pl_set(d->cr, col);
 		rp_text(d->cr, d->ml + 3, d->y, "\xE2\x80\xA2", 0, 0);
 		para_ctx c = {d, d->ml + 12, d->y, lh, 0};
 		wrap(d->cr, items[i], d->cw - 12, para_line, &c);
@@ -195,9 +256,9 @@ void rp_doc_bullets(rp_doc *d, char *const *items, size_t n, size_t max, rp_rgb 
 	if (n > max) {
 		char more[64];
 		snprintf(more, sizeof(more), "\xE2\x80\xA6 and %zu more", n - max);
-		rp_doc_paragraph(d, more, size, rp_grey);
+		rp_doc_paragraph(d, more, size, pl_grey);
 	}
-	rp_set(d->cr, rp_okabe_ito[RP_BLACK]);
+	pl_set(d->cr, pl_okabe_ito[PL_BLACK]);
 }
 
 static void kv_row(rp_doc *d, const char *const *keys, const char *const *vals, size_t n, double kw, double colw)
@@ -214,9 +275,9 @@ static void kv_row(rp_doc *d, const char *const *keys, const char *const *vals, 
 	for (size_t j = 0; j < n; j++) {
 		double x = d->ml + j * colw;
 		rp_font(d->cr, size, 0);
-		rp_set(d->cr, rp_grey);
+		pl_set(d->cr, pl_grey);
 		rp_text_fit(d->cr, x, d->y, keys[j], kw - 4, 0, 0);
-		rp_set(d->cr, rp_okabe_ito[RP_BLACK]);
+		pl_set(d->cr, pl_okabe_ito[PL_BLACK]);
 		para_ctx c = {d, x + kw, d->y, lh, 0};
 		wrap(d->cr, vals[j] && *vals[j] ? vals[j] : "\xE2\x80\x93", colw - kw - 10, para_line, &c);
 	}
@@ -293,7 +354,7 @@ static void draw_row(rp_doc *d, const rp_table *t, const char *const *cells, int
 		cairo_fill(d->cr);
 	}
 	double x = d->ml;
-	rp_set(d->cr, rp_okabe_ito[RP_BLACK]);
+	pl_set(d->cr, pl_okabe_ito[PL_BLACK]);
 	for (size_t c = 0; c < t->ncol; c++) {
 		double w = t->width[c] * d->cw;
 		int right = t->align && t->align[c] == 'r';
@@ -305,9 +366,9 @@ static void draw_row(rp_doc *d, const rp_table *t, const char *const *cells, int
 	cairo_move_to(d->cr, d->ml, d->y);
 	cairo_line_to(d->cr, d->ml + d->cw, d->y);
 	cairo_set_line_width(d->cr, head ? 0.8 : 0.3);
-	rp_set(d->cr, head ? rp_grey : rp_light_grey);
+	pl_set(d->cr, head ? pl_grey : pl_light_grey);
 	cairo_stroke(d->cr);
-	rp_set(d->cr, rp_okabe_ito[RP_BLACK]);
+	pl_set(d->cr, pl_okabe_ito[PL_BLACK]);
 }
 
 void rp_doc_table_head(rp_doc *d, const rp_table *t)
@@ -329,10 +390,10 @@ void rp_doc_table_end(rp_doc *d)
 void rp_doc_badge(rp_doc *d, mg_qc_state s, const char *text)
 {
 	static const char *const names[] = {"PASS", "WARNING", "FAIL", "NO DATA"};
-	rp_rgb bg = s == MG_QC_PASS      ? rp_okabe_ito[RP_GREEN]
-	            : s == MG_QC_WARNING ? rp_okabe_ito[RP_ORANGE]
-	            : s == MG_QC_FAIL    ? rp_okabe_ito[RP_VERMILLION]
-	                                 : rp_grey;
+	pl_rgb bg = s == MG_QC_PASS      ? pl_okabe_ito[PL_GREEN]
+	            : s == MG_QC_WARNING ? pl_okabe_ito[PL_ORANGE]
+	            : s == MG_QC_FAIL    ? pl_okabe_ito[PL_VERMILLION]
+	                                 : pl_grey;
 	double size = d->th.font + 1, h = size * 1.6;
 	rp_doc_need(d, h + 4);
 	rp_font(d->cr, size, 1);
@@ -345,16 +406,16 @@ void rp_doc_badge(rp_doc *d, mg_qc_state s, const char *text)
 	cairo_arc(d->cr, x + r, y + h - r, r, M_PI / 2, M_PI);
 	cairo_arc(d->cr, x + r, y + r, r, M_PI, 3 * M_PI / 2);
 	cairo_close_path(d->cr);
-	rp_set(d->cr, bg);
+	pl_set(d->cr, bg);
 	cairo_fill(d->cr);
 	/* black on orange reads better than white */
 	if (s == MG_QC_WARNING)
-		rp_set(d->cr, rp_okabe_ito[RP_BLACK]);
+		pl_set(d->cr, pl_okabe_ito[PL_BLACK]);
 	else
 		cairo_set_source_rgb(d->cr, 1, 1, 1);
 	rp_text(d->cr, x + w / 2, y + h / 2, name, 0.5, 0.5);
 	rp_font(d->cr, d->th.font, 0);
-	rp_set(d->cr, rp_okabe_ito[RP_BLACK]);
+	pl_set(d->cr, pl_okabe_ito[PL_BLACK]);
 	rp_text_fit(d->cr, x + w + 8, y + h / 2, text, d->cw - w - 8, 0, 0.5);
 	d->y += h + 5;
 }
@@ -364,6 +425,13 @@ void rp_doc_box(rp_doc *d, double h, double *y)
 	rp_doc_need(d, h);
 	*y = d->y;
 	d->y += h;
+}
+
+int rp_doc_figure(rp_doc *d, double h, pl_fig *f)
+{
+	double y;
+	rp_doc_box(d, h, &y);
+	return pl_fig_in(f, d->cr, MG_PLOT_PAGE, d->ml, y, d->cw, h);
 }
 
 void rp_fmt_value(char *vb, size_t vcap, char *ub, size_t ucap, double v, double u)
@@ -455,7 +523,7 @@ int rp_doc_render(const char *path, const char *title, const char *subject, cons
 	d.mt = 62;
 	d.mb = 56;
 	d.cw = d.pw - d.ml - d.mr;
-	rp_theme_for(MG_PLOT_PAGE, &d.th);
+	pl_theme_for(MG_PLOT_PAGE, &d.th);
 	d.head_left = head_left;
 	d.head_right = head_right;
 	d.foot_left = foot_left;

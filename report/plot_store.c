@@ -37,11 +37,12 @@ int mg_report_plot_measurement_png(mg_store *st, long long measurement_id, const
 	mg_measurement_clear(&m);
 	if (e != MG_OK)
 		return e;
-	char title[200], sub[400], cal[600], src[80];
+	char title[200], sub[400], cal[600], src[600];
 	int icp = r.m.kind && strcmp(r.m.kind, "icp") == 0;
 	snprintf(title, sizeof(title), "Sample %s \xE2\x80\x94 %s", r.m.sample_id, icp ? "ICP-OES line windows" : "XRF spectrum");
 	cal_list(&r, cal, sizeof(cal));
-	snprintf(src, sizeof(src), "measurement %s", r.m.uuid);
+	snprintf(src, sizeof(src), "measurement %s%s%s", r.m.uuid, r.m.file ? ", archive file " : "",
+	         r.m.file ? r.m.file : "");
 	if (icp) {
 		snprintf(sub, sizeof(sub),
 		         "Batch %s \xC2\xB7 measurement %lld (replicate %d) \xC2\xB7 %s \xC2\xB7 first reading; profiles "
@@ -95,7 +96,9 @@ int mg_report_plot_calibration_png(mg_store *st, long long calibration_id, const
 		         c.operator_name ? " by " : "", c.operator_name ? c.operator_name : "",
 		         c.software_version ? c.software_version : "");
 		snprintf(calt, sizeof(calt), "%s/%s v%d (#%lld)", c.kind, c.name, c.version, c.id);
-		mg_plot_meta meta = {title, sub, NULL, NULL, calt, NULL};
+		char src[80];
+		snprintf(src, sizeof(src), "calibration record #%lld", c.id);
+		mg_plot_meta meta = {title, sub, NULL, NULL, calt, src};
 		e = mg_plot_calibration_png(cv.c, cv.n, &meta, o, path);
 		rp_cal_clear(&cv);
 	}
@@ -137,7 +140,9 @@ int mg_report_plot_qc_png(mg_store *st, const char *batch_id, const char *quanti
 		snprintf(sub, sizeof(sub), "QC state: %s \xC2\xB7 %zu violation(s), %zu warning(s) \xC2\xB7 %s",
 		         mg_qc_state_name(s->state), s->n_violations, s->n_warnings,
 		         s->released ? (s->override_by ? "released with an override" : "released") : "not released");
-		mg_plot_meta meta = {title, sub, NULL, batch_id, NULL, "magassay qc"};
+		char src[200];
+		snprintf(src, sizeof(src), "the store: QC values of lot %s and its baseline", batch_id);
+		mg_plot_meta meta = {title, sub, NULL, batch_id, NULL, src};
 		e = mg_plot_control_png(pc, n, &meta, o, path);
 	}
 	for (size_t i = 0; c && i < n; i++)
@@ -159,21 +164,23 @@ int mg_report_plot_batch_png(mg_store *st, const char *batch_id, const mg_plot_o
 	rp_batch_point *pts = NULL;
 	size_t n = 0;
 	e = rp_batch_points(&b, &pts, &n);
-	rp_canvas c;
+	pl_fig f;
 	if (e == MG_OK)
-		e = rp_canvas_new(o, 0, &c);
+		e = pl_fig_canvas(&f, o, 0);
 	if (e == MG_OK) {
 		char title[160], sub[300];
 		snprintf(title, sizeof(title), "Batch %s \xE2\x80\x94 composition by sample", batch_id);
 		snprintf(sub, sizeof(sub), "%zu sample(s) \xC2\xB7 QC %s \xC2\xB7 %s", b.nsamples,
 		         mg_qc_state_name(b.qc->state),
 		         b.qc->released ? (b.qc->override_by ? "released with an override" : "released") : "not released");
-		mg_plot_meta meta = {title, sub, NULL, batch_id, NULL, "magassay report batch"};
-		e = rp_draw_batch(c.cr, &c.th, c.th.pad, c.th.pad * 0.5, c.w - 2 * c.th.pad, c.h - c.th.pad, pts, n, &meta);
+		char src[200];
+		snprintf(src, sizeof(src), "the store: the latest result of every measurement of lot %s", batch_id);
+		mg_plot_meta meta = {title, sub, NULL, batch_id, NULL, src};
+		pl_fig_header(&f, &meta);
+		e = rp_fig_batch(&f, pts, n);
 		if (e == MG_OK)
-			e = rp_canvas_finish(&c, "batch-composition", &meta, path);
-		else
-			rp_canvas_free(&c);
+			e = pl_fig_write_png(&f, "batch-composition", &meta, path);
+		pl_fig_end(&f);
 	}
 	free(pts);
 	rp_batch_clear(&b);

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The XRF plot of a stored measurement: its spectrum file from the archive,
- * and — when its latest result names a calibration and the fitted elements —
- * the fit re-computed by the analysis engine (include/magassay/analysis.h,
- * the fast path with that calibration fixed): model, background, residuals
- * and the fitted families as labelled markers. Without a usable result the
- * spectrum is drawn with markers at the Kα / Lα lines (xraylib) of the
- * elements the result names. Nothing here fits on its own: the engine's fit
- * is the one shown. */
+/* XRF plot data from the analysis engine (include/magassay/analysis.h): the
+ * spectrum, the fitted model, the background, each family's curve and
+ * labelled markers at the fitted families. Either from an analysis just made
+ * (`magassay analyze --plot`), or for a stored measurement: its spectrum file
+ * from the archive with the fit re-computed when its latest result names a
+ * calibration and the fitted elements (the fast path, that calibration
+ * fixed). Without a usable result the spectrum is drawn with markers at the
+ * Kα / Lα lines (xraylib) of the elements the result names. Nothing here
+ * fits on its own: the engine's fit is the one shown. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,9 @@ void rp_xrf_clear(rp_xrf *x)
 	free(x->counts);
 	free(x->fit);
 	free(x->background);
+	for (size_t i = 0; i < x->nfamy; i++)
+		free(x->famy[i]);
+	free(x->famy);
 	free(x->fam);
 	free(x->mk);
 	for (size_t i = 0; i < x->nlabels; i++)
@@ -123,6 +127,81 @@ static int is_scatter(const char *family)
 	return !strcmp(family, "Rayleigh") || !strcmp(family, "Compton") || !strcmp(family, "sum") || !*family;
 }
 
+/* A family's name for a legend or a marker: "Fe K", "Cu Kα", "Rh Rayleigh", "Compton". */
+static void family_label(const mg_family_result *fr, char *buf, size_t cap)
+{
+	char g[12];
+	snprintf(buf, cap, "%s%s%s", fr->element, fr->element[0] ? " " : "", family_greek(fr->family, g, sizeof(g)));
+}
+
+static int shown(const mg_family_result *fr)
+{
+	return fr->kind != MG_FAMILY_PILEUP && fr->status != MG_FAMILY_NOT_FITTED && fr->status != MG_FAMILY_BELOW_DL &&
+	       fr->area > 0;
+}
+
+int rp_xrf_from_fit(const mg_analysis_plan *plan, const double *counts, size_t n, const mg_analysis_result *res,
+                    rp_xrf *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!plan || !counts || !res || !res->model || !res->background || n < 2)
+		return mg_fail(MG_ERR_ARG, RP_DOM, "fit plot: no plan, spectrum or result");
+	out->energy = malloc(n * sizeof(double));
+	out->counts = malloc(n * sizeof(double));
+	out->fit = malloc(n * sizeof(double));
+	out->background = malloc(n * sizeof(double));
+	out->famy = calloc(res->nfamilies + 1, sizeof(*out->famy));
+	out->fam = calloc(res->nfamilies + 1, sizeof(*out->fam));
+	if (!out->energy || !out->counts || !out->fit || !out->background || !out->famy || !out->fam)
+		goto nomem;
+	const mg_energy_cal *cal = &res->cal;
+	for (size_t i = 0; i < n; i++) {
+		double c = (double)i;
+		int in = res->model[i] > 0; /* the fit window */
+		out->energy[i] = cal->offset_kev + cal->gain_kev * c + cal->quad_kev * c * c;
+		out->counts[i] = counts[i];
+		out->fit[i] = in ? res->model[i] : NAN;
+		out->background[i] = in ? res->background[i] : NAN;
+	}
+	out->d.n = n;
+	out->d.energy_kev = out->energy;
+	out->d.counts = out->counts;
+	out->d.fit = out->fit;
+	out->d.background = out->background;
+	out->fitted = 1;
+	size_t mcap = 0;
+	for (size_t f = 0; f < res->nfamilies; f++) {
+		const mg_family_result *fr = &res->families[f];
+		if (!shown(fr))
+			continue;
+		char lab[32];
+		family_label(fr, lab, sizeof(lab));
+		if (add_marker(out, &mcap, lab, fr->energy_kev) != MG_OK)
+			goto nomem;
+		double *y = malloc(n * sizeof(double));
+		const char *l = keep(out, lab);
+		if (!y || !l) {
+			free(y);
+			goto nomem;
+		}
+		int e = mg_analysis_family_curve(plan, res, f, y, n);
+		if (e != MG_OK) {
+			free(y);
+			rp_xrf_clear(out);
+			return e;
+		}
+		out->famy[out->nfamy++] = y;
+		out->fam[out->d.nfamilies++] = (mg_plot_curve){l, y};
+	}
+	out->d.families = out->fam;
+	snprintf(out->calib, sizeof(out->calib), "offset_kev=%.6f gain_kev=%.8f quad_kev=%.3e noise_kev=%.5f fano=%.5f",
+	         cal->offset_kev, cal->gain_kev, cal->quad_kev, res->noise_kev, res->fano);
+	return MG_OK;
+nomem:
+	rp_xrf_clear(out);
+	return mg_fail(MG_ERR_NOMEM, RP_DOM, "out of memory");
+}
+
 int rp_xrf_load(mg_store *st, const rp_result *r, rp_xrf *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -158,29 +237,12 @@ int rp_xrf_load(mg_store *st, const rp_result *r, rp_xrf *out)
 	if (!isfinite(quad))
 		quad = 0;
 	size_t n = s->nchan;
-	out->energy = malloc(n * sizeof(double));
-	out->counts = malloc(n * sizeof(double));
-	if (!out->energy || !out->counts) {
-		mg_spectrum_free(s);
-		rp_xrf_clear(out);
-		return mg_fail(MG_ERR_NOMEM, RP_DOM, "out of memory");
-	}
-	for (size_t i = 0; i < n; i++) {
-		double c = (double)i;
-		out->energy[i] = off + gain * c + quad * c * c;
-		out->counts[i] = s->counts[i];
-	}
-	out->d.n = n;
-	out->d.energy_kev = out->energy;
-	out->d.counts = out->counts;
-	if (channels) {
-		out->d.x_label = "Channel (no energy calibration yet)";
-		snprintf(out->calib, sizeof(out->calib), "none (channels)");
-	} else {
-		snprintf(out->calib, sizeof(out->calib), "offset_kev=%.6f gain_kev=%.8f quad_kev=%.3e%s", off, gain, quad,
+	char calib[200];
+	if (channels)
+		snprintf(calib, sizeof(calib), "none (channels)");
+	else
+		snprintf(calib, sizeof(calib), "offset_kev=%.6f gain_kev=%.8f quad_kev=%.3e%s", off, gain, quad,
 		         from_result ? " (fitted)" : " (file)");
-	}
-	size_t mcap = 0;
 
 	/* the fitted elements, as the engine's element list */
 	char elements[MG_ANALYSIS_ELEMENTS_LEN] = "";
@@ -222,37 +284,43 @@ int rp_xrf_load(mg_store *st, const rp_result *r, rp_xrf *out)
 		mg_analysis_result *res = NULL;
 		mg_analysis_plan *plan = NULL;
 		int fe = mg_analysis_run(&cfg, s->counts, n, s->live_time_s, 0, &res, &plan);
-		if (fe == MG_OK && res && res->model && res->background) {
-			out->fit = malloc(n * sizeof(double));
-			out->background = malloc(n * sizeof(double));
-			if (out->fit && out->background) {
-				for (size_t i = 0; i < n; i++) {
-					int in = res->model[i] > 0;
-					out->fit[i] = in ? res->model[i] : NAN;
-					out->background[i] = in ? res->background[i] : NAN;
-				}
-				out->d.fit = out->fit;
-				out->d.background = out->background;
-				out->fitted = 1;
-				for (size_t f = 0; f < res->nfamilies; f++) {
-					const mg_family_result *fr = &res->families[f];
-					if (fr->kind == MG_FAMILY_PILEUP || fr->status == MG_FAMILY_NOT_FITTED ||
-					    fr->status == MG_FAMILY_BELOW_DL || !(fr->area > 0))
-						continue;
-					char lab[32], g[12];
-					/* scatter of the tube line: "Rh Rayleigh", "Rh Compton" */
-					snprintf(lab, sizeof(lab), "%s%s%s", fr->element, fr->element[0] ? " " : "",
-					         family_greek(fr->family, g, sizeof(g)));
-					add_marker(out, &mcap, lab, fr->energy_kev);
-				}
-			}
-		} else {
-			mg_dbg(RP_DOM, "measurement %lld: no fit for the plot: %s", r->m.id, mg_error_detail());
-			mg_error_clear();
-		}
+		if (fe == MG_OK)
+			fe = rp_xrf_from_fit(plan, s->counts, n, res, out);
 		mg_analysis_result_free(res);
 		mg_analysis_plan_free(plan);
+		if (fe == MG_ERR_NOMEM) {
+			mg_spectrum_free(s);
+			return fe;
+		}
+		if (fe == MG_OK) {
+			snprintf(out->calib, sizeof(out->calib), "%s", calib);
+			mg_spectrum_free(s);
+			return MG_OK;
+		}
+		mg_dbg(RP_DOM, "measurement %lld: no fit for the plot: %s", r->m.id, mg_error_detail());
+		mg_error_clear();
 	}
+
+	/* no fit: the spectrum, and markers at the lines of the elements named */
+	out->energy = malloc(n * sizeof(double));
+	out->counts = malloc(n * sizeof(double));
+	if (!out->energy || !out->counts) {
+		mg_spectrum_free(s);
+		rp_xrf_clear(out);
+		return mg_fail(MG_ERR_NOMEM, RP_DOM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		double c = (double)i;
+		out->energy[i] = off + gain * c + quad * c * c;
+		out->counts[i] = s->counts[i];
+	}
+	out->d.n = n;
+	out->d.energy_kev = out->energy;
+	out->d.counts = out->counts;
+	if (channels)
+		out->d.x_label = "Channel (no energy calibration yet)";
+	snprintf(out->calib, sizeof(out->calib), "%s", calib);
+	size_t mcap = 0;
 	if (!out->fitted && !channels) {
 		double emax = out->energy[n - 1];
 		for (size_t i = 0; i < r->nfam; i++)

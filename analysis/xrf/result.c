@@ -41,6 +41,19 @@ void mg_analysis_result_free(mg_analysis_result *r)
 	free(r);
 }
 
+int mg_analysis_family_curve(const mg_analysis_plan *p, const mg_analysis_result *res, size_t family, double *out,
+                             size_t nchan)
+{
+	if (!p || !res || !out || family >= p->ngroup || nchan != p->cfg.nchan || res->ncoef != p->design.p)
+		return mg_fail(MG_ERR_ARG, AN_DOM, "family curve: bad arguments");
+	memset(out, 0, nchan * sizeof(double));
+	const an_group *g = &p->groups[family];
+	for (size_t u = g->u0; u < g->u0 + g->nu; u++) /* the pile-up column is a zero placeholder here */
+		for (size_t i = p->design.lo[u]; i < p->design.hi[u]; i++)
+			out[p->w0 + i] += res->coef[u] * p->design.cols[u][i];
+	return MG_OK;
+}
+
 mg_analysis_result *mg_analysis_result_new(const mg_analysis_plan *p)
 {
 	if (!p) {

@@ -322,12 +322,13 @@ char *mg_analysis_result_json(const mg_analysis_result *r, double live_time_s);
  * MG_ERR_ARG with a detail naming the offending item. */
 int mg_analysis_elements_check(const char *elements);
 
-/* Draw the spectrum, fit, families, background, element markers and the
- * residual panel (log scale) and write a PNG (libpng) with tEXt chunks
- * "Sample ID", "Calibration" and "Software". title may be NULL. */
-int mg_analysis_plot_png(const mg_analysis_plan *plan, const double *counts, size_t nchan,
-                         const mg_analysis_result *res, const char *sample_id, const char *title,
-                         int width, int height, const char *path);
+/* One family's part of the fitted model, channel by channel (out: nchan
+ * values, the plan's; 0 outside the fit window): what a figure draws on the
+ * background (report.h: mg_report_plot_fit_png). The pile-up family gives
+ * zeros (its column is built per spectrum). MG_ERR_ARG for a family index out
+ * of range or a result of another plan. */
+int mg_analysis_family_curve(const mg_analysis_plan *plan, const mg_analysis_result *res, size_t family,
+                             double *out, size_t nchan);
 
 #ifdef __cplusplus
 }

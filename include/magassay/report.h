@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* magassay — reports and plots (docs/reports.md).
  *
- * Plots are drawn with cairo and written as PNG with libpng, carrying text
- * chunks: "Title", "Software", "Plot", "Sample ID", "Batch", "Calibration",
- * "Source" (tEXt for ASCII, iTXt for other UTF-8). Colours are the Okabe–Ito
- * palette (safe for colour-blind readers), lines also differ by dash where
- * colour alone would carry the meaning. Two sizes: for a screen (1200 × 750
- * px) and for a report page (170 × 106 mm at 150 dpi, 8.5 pt text).
+ * The figures are drawn by the one plot engine (plot/, options and metadata
+ * in magassay/plot.h) and written as PNG with libpng, carrying text chunks:
+ * "Title", "Software", "Plot", "Sample ID", "Batch", "Calibration", "Source"
+ * (tEXt for ASCII, iTXt for other UTF-8). The title names the sample or the
+ * lot; the source is shown in small print. Colours are the Okabe–Ito palette
+ * (safe for colour-blind readers), lines also differ by dash where colour
+ * alone would carry the meaning. Two sizes: for a screen (1200 × 750 px) and
+ * for a report page (170 × 106 mm at 150 dpi, 8.5 pt text).
  *
  * Reports read the store: per sample a PDF certificate of analysis and the
  * same content as JSON; per batch a PDF summary, a CSV for spreadsheets and
@@ -20,40 +22,15 @@
 
 #include <stddef.h>
 
+#include "magassay/analysis.h"
 #include "magassay/buf.h"
+#include "magassay/plot.h"
 #include "magassay/qc.h"
 #include "magassay/store.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ---- plot options and metadata ------------------------------------------ */
-
-typedef enum mg_plot_size {
-	MG_PLOT_SCREEN = 0, /* 1200 × 750 px, 15 px text */
-	MG_PLOT_PAGE = 1,   /* 480 × 300 pt (170 × 106 mm), 8.5 pt text, rendered at 150 dpi */
-} mg_plot_size;
-
-typedef struct mg_plot_opts {
-	mg_plot_size size;
-	int width_px;  /* 0 = the size's default; else the picture is scaled to this width */
-	int log_y;     /* -1 = the plot kind's default (spectra: log), 0 = linear, 1 = log */
-} mg_plot_opts;
-
-/* Defaults: screen size, default axes. */
-void mg_plot_opts_default(mg_plot_opts *o);
-
-/* What the picture shows and where it comes from: drawn (title, subtitle)
- * and written into the PNG's text chunks. Any field may be NULL. */
-typedef struct mg_plot_meta {
-	const char *title;
-	const char *subtitle;
-	const char *sample_id;
-	const char *batch_id;
-	const char *calibration; /* "quant/dp5-sn1234 v3 (#7)" */
-	const char *source;      /* e.g. "measurement 3f9c2a1b-..." */
-} mg_plot_meta;
 
 /* ---- plot kinds from data ------------------------------------------------ */
 
@@ -133,6 +110,18 @@ typedef struct mg_plot_control {
 
 int mg_plot_control_png(const mg_plot_control *c, size_t ncharts, const mg_plot_meta *meta,
                         const mg_plot_opts *o, const char *path);
+
+/* The fit of an XRF analysis (`magassay analyze --plot`): the spectrum
+ * (counts[nchan], as fitted), the model, the background, each family's curve
+ * on the background, markers at the fitted families and the residual panel,
+ * from the plan and the result (include/magassay/analysis.h). meta: the title
+ * is the sample (never a file path; the file may be the source, in small
+ * print); a NULL subtitle becomes the fit's χ²; a NULL calibration becomes
+ * the energy calibration and resolution used ("offset_kev=… gain_kev=…
+ * quad_kev=… noise_kev=… fano=…"). */
+int mg_report_plot_fit_png(const mg_analysis_plan *plan, const double *counts, size_t nchan,
+                           const mg_analysis_result *res, const mg_plot_meta *meta, const mg_plot_opts *o,
+                           const char *path);
 
 /* ---- plots of stored data ---------------------------------------------------- */
 

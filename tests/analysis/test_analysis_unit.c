@@ -16,6 +16,7 @@
 #include "check.h"
 #include "magassay/analysis.h"
 #include "magassay/error.h"
+#include "magassay/report.h"
 #include "synth.h"
 
 /* ---------------------------------------------------------------- filters */
@@ -562,7 +563,11 @@ static void test_plot_and_wisdom(void)
 	CHECK_RC(mg_analysis_run(&c, y, n, 1.0, 0, &r, &p), 0);
 	char path[512];
 	snprintf(path, sizeof path, "%s/fit.png", mg_test_tmpdir());
-	CHECK_RC(mg_analysis_plot_png(p, y, n, r, "MAG-0042", "unit test", 900, 600, path), 0);
+	mg_plot_meta meta = {"unit test", NULL, "MAG-0042", NULL, NULL, NULL};
+	mg_plot_opts po;
+	mg_plot_opts_default(&po);
+	po.width_px = 900;
+	CHECK_RC(mg_report_plot_fit_png(p, y, n, r, &meta, &po, path), 0);
 	/* read the text chunks back */
 	FILE *f = fopen(path, "rb");
 	CHECK(f != NULL);

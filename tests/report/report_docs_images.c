@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Renders the reference pictures of docs/reports.md from the test store:
  *   report_docs_images OUTDIR
- * One of each plot kind (page size, 150 dpi) and the first page of each PDF
+ * One of each plot kind (page size, 150 dpi), the fit of `magassay analyze
+ * --plot` (screen size) on a stored spectrum, and the first page of each PDF
  * report at 72 dpi (through pdftoppm when it is installed). Not a test. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,9 +11,48 @@
 
 #include "check.h"
 #include "fixture.h"
+#include "magassay/analysis.h"
 #include "magassay/error.h"
+#include "magassay/format.h"
 #include "magassay/report.h"
 #include "synth_plots.h"
+
+/* What `magassay analyze FILE --elements ... --refine --plot OUT` draws, on
+ * the stored spectrum of an XRF measurement. */
+static int fit_png(mg_store *st, long long id, const char *out)
+{
+	mg_measurement m;
+	char *path = NULL;
+	mg_spectrum *s = NULL;
+	int e = mg_store_measurement_get(st, id, &m);
+	if (e != MG_OK)
+		return e;
+	if ((e = mg_store_abspath(st, m.file, &path)) == MG_OK)
+		e = mg_spectrum_read_file(path, NULL, &s);
+	mg_analysis_result *res = NULL;
+	mg_analysis_plan *plan = NULL;
+	if (e == MG_OK) {
+		mg_analysis_config c;
+		mg_analysis_config_default(&c);
+		mg_analysis_config_from_spectrum(&c, s);
+		snprintf(c.elements, sizeof(c.elements), "Nd,Pr,Dy,Tb,Fe,Co,Cu");
+		e = mg_analysis_run(&c, s->counts, s->nchan, s->live_time_s, MG_REFINE_DEFAULT, &res, &plan);
+	}
+	if (e == MG_OK) {
+		char title[200];
+		snprintf(title, sizeof(title), "Sample %s \xE2\x80\x94 XRF spectrum and fit", m.sample_id);
+		mg_plot_meta meta = {title, NULL, m.sample_id, m.batch_id, NULL, m.file};
+		mg_plot_opts o;
+		mg_plot_opts_default(&o);
+		e = mg_report_plot_fit_png(plan, s->counts, s->nchan, res, &meta, &o, out);
+	}
+	mg_analysis_result_free(res);
+	mg_analysis_plan_free(plan);
+	mg_spectrum_free(s);
+	free(path);
+	mg_measurement_clear(&m);
+	return e;
+}
 
 static int say(int rc, const char *what)
 {
@@ -38,9 +78,10 @@ int main(int argc, char **argv)
 
 	static sp_xrf x;
 	sp_xrf_make(&x);
-	mg_plot_meta meta = {"XRF spectrum of an NdFeB magnet with its fit",
+	mg_plot_meta meta = {"Sample S1 \xE2\x80\x94 XRF spectrum of an NdFeB magnet",
 	                     "log scale: measured counts, fit, background, each line family; residuals below",
-	                     "S1", "L2024-07", "energy: offset 0 keV, gain 20 eV/channel", "docs"};
+	                     "S1", "L2024-07", "energy: offset 0 keV, gain 20 eV/channel",
+	                     "a synthetic spectrum (tests/report/synth_plots.h)"};
 	snprintf(p, sizeof(p), "%s/plot-xrf-spectrum.png", dir);
 	bad += say(mg_plot_xrf_png(&x.d, &meta, &o, p), p);
 
@@ -58,6 +99,8 @@ int main(int argc, char **argv)
 	bad += say(mg_report_plot_batch_png(f.st, "L2024-07", &o, p), p);
 	snprintf(p, sizeof(p), "%s/plot-xrf-stored.png", dir);
 	bad += say(mg_report_plot_measurement_png(f.st, f.xrf[0], &o, p), p);
+	snprintf(p, sizeof(p), "%s/plot-fit.png", dir);
+	bad += say(fit_png(f.st, f.xrf[0], p), p);
 
 	mg_report_opts ro = {"Rare Earth Recycling Lab", "2024-07-05T10:00:00.000Z", NULL};
 	snprintf(pdf, sizeof(pdf), "%s/certificate-S1.pdf", mg_test_tmpdir());
