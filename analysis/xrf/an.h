@@ -79,11 +79,6 @@ int an_matrix_parse(const char *spec, an_matrix *m);
 double an_matrix_mu(const an_matrix *m, double e);   /* cm²/g, 0 if empty */
 int an_beam_build(const mg_excitation *exc, an_beam *b); /* allocates b->e, b->w */
 void an_beam_free(an_beam *b);
-/* fluor_cache.c: CS_FluorLine_Kissel_Cascade(z, line, E) at every beam energy
- * above el, 0 below, into out[beam->n]; computed once per process and grid.
- * grid = an_beam_grid_hash(beam). */
-unsigned long long an_beam_grid_hash(const an_beam *beam);
-int an_fluor_table(int z, int line, double el, const an_beam *beam, unsigned long long grid, double *out);
 double an_det_efficiency(const mg_detector_model *d, double e); /* window × dead layer × air × absorbed */
 void an_escape_fractions(double e, double *pa, double *pb);   /* per absorbed photon */
 double an_scatter_angle_deg(const mg_excitation *exc);

@@ -15,6 +15,7 @@
 
 #include "an.h"
 #include "internal.h"
+#include "magassay/xray.h"
 
 static const char *const symbols[] = {
 	"",   "H",  "He", "Li", "Be", "B",  "C",  "N",  "O",  "F",  "Ne", "Na", "Mg", "Al", "Si",
@@ -430,7 +431,7 @@ typedef struct ctx_lines {
 	double s1, s2; /* sin ψ1, sin ψ2 */
 	const double *mu_beam; /* the matrix's μ at each beam energy (use_matrix): the same for every line */
 	double *q;             /* scratch: one line's fluorescence cross sections on the beam grid */
-	unsigned long long grid; /* an_beam_grid_hash(beam) */
+	unsigned long long grid; /* mg_xrf_grid_hash of the beam energies */
 	int use_matrix;
 	int escape;
 } ctx_lines;
@@ -440,7 +441,7 @@ static double line_intensity(const ctx_lines *c, int z, int line, double el)
 {
 	double sum = 0;
 	double mu_out = c->use_matrix ? an_matrix_mu(c->mat, el) / c->s2 : 0;
-	an_fluor_table(z, line, el, c->beam, c->grid, c->q);
+	mg_xrf_fluor_table_cached(z, line, el, c->beam->e, c->beam->n, c->grid, c->q);
 	for (size_t i = 0; i < c->beam->n; i++) {
 		double e0 = c->beam->e[i];
 		if (e0 <= el)
@@ -775,7 +776,7 @@ int an_lines_build(const mg_analysis_config *cfg, an_family **fam, size_t *nfam,
 	               .escape = (cfg->flags & MG_AN_ESCAPE) != 0};
 	builder b = {.shared = -1};
 	double *mu_beam = NULL;
-	c.grid = an_beam_grid_hash(&beam);
+	c.grid = mg_xrf_grid_hash(beam.e, beam.n);
 	c.q = malloc((beam.n ? beam.n : 1) * sizeof *c.q);
 	if (!c.q) {
 		rc = mg_fail(MG_ERR_NOMEM, AN_DOM, "out of memory");

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Silicon drift detector response for the simulated spectrometer: efficiency
+/* Silicon drift detector response: efficiency
  * (Be window, dead layer, active thickness), resolution, Si Kα/Kβ escape
  * (Reed & Ware), and the line shape Gaussian + low-energy exponential tail +
  * step, integrated over each channel. Reference: xrf-physics.md §3. */
@@ -10,7 +10,7 @@
 #include <xraylib.h>
 
 #include "internal.h"
-#include "magassay/xrfsim.h"
+#include "magassay/xray.h"
 
 #define DOM "xrfsim"
 
@@ -126,7 +126,7 @@ static void add_shape(struct resp *r, double ep, double area, double sigma_det, 
 	if (!(area > 0))
 		return;
 	double sigma = sqrt(sigma_det * sigma_det + sigma_x * sigma_x);
-	int shaped = !(r->flags & MG_XRFSIM_NO_TAIL);
+	int shaped = !(r->flags & MG_XRF_NO_TAIL);
 	double beta = r->det->tail_slope_kev;
 	double at = shaped ? r->det->tail_fraction * area : 0.0;
 	double hd = shaped ? r->det->step_height * area / (sigma_det * sqrt(2 * M_PI)) : 0.0;
@@ -201,7 +201,7 @@ int mg_xrf_detector_response(const mg_xrf_detector *det, const mg_xrf_axis *axis
 	if (axis->nchan < 1 || axis->nchan > MG_XRF_MAX_CHANNELS || !(axis->gain_kev > 0))
 		return mg_fail(MG_ERR_ARG, DOM, "detector response: bad axis (%d channels, %g keV/ch)",
 		               axis->nchan, axis->gain_kev);
-	if (!(det->tail_slope_kev >= 0.005) && det->tail_fraction > 0 && !(flags & MG_XRFSIM_NO_TAIL))
+	if (!(det->tail_slope_kev >= 0.005) && det->tail_fraction > 0 && !(flags & MG_XRF_NO_TAIL))
 		return mg_fail(MG_ERR_ARG, DOM, "detector: tail slope %g keV below 0.005",
 		               det->tail_slope_kev);
 	const size_t n = (size_t)axis->nchan;
@@ -227,7 +227,7 @@ int mg_xrf_detector_response(const mg_xrf_detector *det, const mg_xrf_axis *axis
 			continue;
 		double detected = rate * mg_xrf_detector_efficiency(det, e);
 		double pa = 0, pb = 0;
-		if (!(flags & MG_XRFSIM_NO_ESCAPE)) {
+		if (!(flags & MG_XRF_NO_ESCAPE)) {
 			double into = rate * entrance(det, e);
 			pa = mg_xrf_escape_fraction(e, &pb);
 			pa *= into;

@@ -13,7 +13,7 @@
 
 #include <xraylib.h>
 
-#include "an.h"
+#include "magassay/xray.h"
 
 #define NBUCKET 1024
 #define MAX_ENTRIES 8192
@@ -31,51 +31,55 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static entry *bucket[NBUCKET];
 static size_t nentries;
 
-static unsigned long long grid_hash(const an_beam *b)
+unsigned long long mg_xrf_grid_hash(const double *g, size_t n)
 {
-	unsigned long long h = 1469598103934665603ULL ^ b->n;
-	const unsigned char *p = (const unsigned char *)b->e;
-	for (size_t i = 0; i < b->n * sizeof(double); i++) {
+	unsigned long long h = 1469598103934665603ULL ^ n;
+	const unsigned char *p = (const unsigned char *)g;
+	for (size_t i = 0; i < n * sizeof(double); i++) {
 		h ^= p[i];
 		h *= 1099511628211ULL;
 	}
 	return h;
 }
 
-static void compute(int z, int line, const an_beam *b, double el, double *q)
+void mg_xrf_fluor_table(int z, int line, double el, const double *g, size_t n, double *q)
 {
-	for (size_t i = 0; i < b->n; i++)
-		q[i] = b->e[i] > el ? CS_FluorLine_Kissel_Cascade(z, line, b->e[i], NULL) : 0;
+	for (size_t i = 0; i < n; i++) {
+		q[i] = g[i] > el ? CS_FluorLine_Kissel_Cascade(z, line, g[i], NULL) : 0;
+		if (!(q[i] > 0) || !isfinite(q[i]))
+			q[i] = 0;
+	}
 }
 
-int an_fluor_table(int z, int line, double el, const an_beam *beam, unsigned long long grid, double *out)
+void mg_xrf_fluor_table_cached(int z, int line, double el, const double *g, size_t n,
+                               unsigned long long grid, double *out)
 {
 	size_t k = ((unsigned)z * 131u + (unsigned)(-line) * 7u + (unsigned)(grid % 1021u)) % NBUCKET;
 	pthread_mutex_lock(&lock);
 	for (entry *e = bucket[k]; e; e = e->next)
-		if (e->z == z && e->line == line && e->grid == grid && e->n == beam->n &&
-		    memcmp(e->e, beam->e, beam->n * sizeof(double)) == 0) {
-			memcpy(out, e->q, beam->n * sizeof(double));
+		if (e->z == z && e->line == line && e->grid == grid && e->n == n &&
+		    memcmp(e->e, g, n * sizeof(double)) == 0) {
+			memcpy(out, e->q, n * sizeof(double));
 			pthread_mutex_unlock(&lock);
-			return 0;
+			return;
 		}
 	pthread_mutex_unlock(&lock);
 	/* not there: compute outside the lock, then keep it */
-	compute(z, line, beam, el, out);
-	entry *e = nentries < MAX_ENTRIES ? malloc(sizeof *e + beam->n * sizeof(double)) : NULL;
-	double *grid_copy = e ? malloc((beam->n ? beam->n : 1) * sizeof(double)) : NULL;
+	mg_xrf_fluor_table(z, line, el, g, n, out);
+	entry *e = nentries < MAX_ENTRIES ? malloc(sizeof *e + n * sizeof(double)) : NULL;
+	double *grid_copy = e ? malloc((n ? n : 1) * sizeof(double)) : NULL;
 	if (!e || !grid_copy) {
 		free(e);
 		free(grid_copy);
-		return 0;
+		return;
 	}
 	e->z = z;
 	e->line = line;
-	e->n = beam->n;
+	e->n = n;
 	e->grid = grid;
 	e->e = grid_copy;
-	memcpy(e->e, beam->e, beam->n * sizeof(double));
-	memcpy(e->q, out, beam->n * sizeof(double));
+	memcpy(e->e, g, n * sizeof(double));
+	memcpy(e->q, out, n * sizeof(double));
 	pthread_mutex_lock(&lock);
 	if (nentries < MAX_ENTRIES) {
 		e->next = bucket[k];
@@ -88,10 +92,4 @@ int an_fluor_table(int z, int line, double el, const an_beam *beam, unsigned lon
 		free(e->e);
 		free(e);
 	}
-	return 0;
-}
-
-unsigned long long an_beam_grid_hash(const an_beam *beam)
-{
-	return grid_hash(beam);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* X-ray tube spectrum for the simulated spectrometer: Ebel (1999) continuum and
+/* X-ray tube spectrum: Ebel (1999) continuum and
  * characteristic K and L anode lines of a thick reflection anode, tube window
  * and primary filter, and the discretised beam that reaches the sample.
  * Formulas: /work/shared/reference/xrf-physics.md §1.2–1.4; docs/simulator-physics.md. */
@@ -10,7 +10,7 @@
 #include <xraylib.h>
 
 #include "internal.h"
-#include "magassay/xrfsim.h"
+#include "magassay/xray.h"
 
 #define DOM "xrfsim"
 
