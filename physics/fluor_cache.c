@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Fluorescence production cross sections on a beam grid, kept for the life of
- * the process. CS_FluorLine_Kissel_Cascade(z, line, E) does not depend on the
- * sample, so the plans that differ only by their matrix (quantification feeds
- * each spectrum's composition back into the fit: a plan per composition) all
- * need the same values; xraylib takes most of a plan's build time computing
- * them. Entries are keyed by (z, line, the beam grid) and never freed; the
- * table is bounded (past its size, values are computed and not kept). */
+/* Fluorescence production cross sections on an energy grid: computed (the
+ * simulator's emission, the FP model) or from a cache kept for the life of the
+ * process (the analysis engine's plans). CS_FluorLine_Kissel_Cascade(z, line,
+ * E) does not depend on the sample, so the plans that differ only by their
+ * matrix (quantification feeds each spectrum's composition back into the fit:
+ * a plan per composition) all need the same values; xraylib takes most of a
+ * plan's build time computing them. Entries are keyed by (z, line, the grid)
+ * and never freed; the cache is bounded (past its size, values are computed
+ * and not kept). */
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -13,7 +15,7 @@
 
 #include <xraylib.h>
 
-#include "magassay/xray.h"
+#include "physics_internal.h"
 
 #define NBUCKET 1024
 #define MAX_ENTRIES 8192
@@ -22,7 +24,7 @@ typedef struct entry {
 	struct entry *next;
 	int z, line;
 	size_t n;
-	unsigned long long grid; /* fingerprint of the beam energies */
+	unsigned long long grid; /* fingerprint of the energies */
 	double *e;               /* the grid itself (compared on a hit) */
 	double q[];              /* n values */
 } entry;

@@ -2,18 +2,19 @@
 /* magassay — the X-ray physics of the suite (layer `physics`, sources in physics/).
  *
  * What the simulated spectrometer (drivers/sim, magassay/xrfsim.h) and the
- * analysis (analysis/xrf, analysis/quant) both need, in one place: line
- * names; the Ebel tube spectrum and the beam on the sample; atmosphere;
- * detector efficiency, resolution, Si escape and the channel-integrated line
- * shape; Sherman primary fluorescence, scatter, secondary fluorescence (de
- * Boer); fluorescence cross-section tables.
+ * analysis (analysis/xrf, analysis/quant) both need, in one place: element
+ * symbols, line names and shells and the xraylib data behind them; tube
+ * spectra (Ebel; the analysis engine's simple Kramers beam) and the beam on
+ * the sample; atmosphere; detector efficiency, resolution, Si escape and the
+ * channel-integrated line shape; Sherman primary fluorescence, scatter,
+ * secondary fluorescence (de Boer); fluorescence cross-section tables.
  * docs/simulator-physics.md gives the equations and the numbers checked.
  *
  * Units everywhere: energy keV, length as named in the field (µm, mm),
  * density g/cm³, angles in degrees from the sample surface, current µA.
  * Lines and shells are numbered as in xraylib: IUPAC line macros
  * (<xraylib-lines.h>: KL3_LINE = −3 ...) and shells (<xraylib-shells.h>:
- * K_SHELL = 0 ...).
+ * K_SHELL = 0 ...); only physics/ calls xraylib itself.
  *
  * Threads: every function here is re-entrant. xraylib 4 keeps no mutable
  * global state; the fluorescence table cache is guarded by its own mutex. */
@@ -39,14 +40,41 @@ enum {
 	MG_XRF_NO_TAIL = 1 << 4,      /* pure Gaussian peaks (no tail, no step) */
 };
 
-/* ---------------------------------------------------------------- lines */
+/* ---------------------------------------------------------------- elements and lines */
 
+/* xraylib's Siegbahn line groups (xraylib.h KA_LINE ...: intensity-weighted
+ * mean energies), for mg_xrf_line_energy without including xraylib.h. */
+enum { MG_XRF_KA_GROUP = 0, MG_XRF_KB_GROUP = 1, MG_XRF_LA_GROUP = 2, MG_XRF_LB_GROUP = 3 };
+
+/* Element symbol → Z for H..Cf (1..98), any case ("fe", "FE"); 0 if unknown.
+ * `len` bytes of `sym` are compared (need not be NUL-terminated). */
+int mg_xrf_symbol_z(const char *sym, size_t len);
+/* Z → symbol ("Fe", static); "?" outside 1..98. */
+const char *mg_xrf_z_symbol(int z);
 /* Name of an IUPAC line macro, "KL3", "L3M5" (static string), "?" if unknown. */
 const char *mg_xrf_line_name(int line);
+/* The shell (K_SHELL .. M5_SHELL) whose vacancy an IUPAC line (−1 .. −219) fills. */
+int mg_xrf_line_shell(int line);
+
+/* xraylib's data, 0 where it has none (never an error). */
+double mg_xrf_line_energy(int z, int line);    /* keV */
+double mg_xrf_edge_energy(int z, int shell);   /* keV */
+double mg_xrf_radrate(int z, int line);        /* radiative rate of the line in its shell */
+double mg_xrf_fluor_yield(int z, int shell);
+double mg_xrf_element_density(int z);          /* g/cm³ */
+double mg_xrf_mu(int z, double e_kev);         /* total mass attenuation, cm²/g */
+double mg_xrf_mu_photo(int z, double e_kev);   /* photo-absorption, cm²/g */
+/* Production cross section of one line (Kissel photo-ionisation, cascades and
+ * Coster–Kronig transfers included), cm²/g; 0 below the shell's edge. */
+double mg_xrf_fluor_cs(int z, int line, double e_kev);
+/* Compton-scattered energy of e_kev photons at theta_rad. */
+double mg_xrf_compton_energy(double e_kev, double theta_rad);
+/* Σ w_i·μ_i(E) of a mixture (mass fractions w, not renormalised), cm²/g. */
+double mg_xrf_mix_mu(int n, const int *z, const double *w, double e_kev);
 
 /* ---------------------------------------------------------------- fluorescence tables */
 
-/* Production cross sections (xraylib CS_FluorLine_Kissel_Cascade) of line (z, line) at every
+/* Production cross sections (mg_xrf_fluor_cs) of line (z, line) at every
  * energy e[0..n) above `above_kev` into out[n]: 0 at and below it, and where
  * xraylib gives nothing positive and finite. */
 void mg_xrf_fluor_table(int z, int line, double above_kev, const double *e, size_t n, double *out);
@@ -188,6 +216,20 @@ typedef struct mg_xrf_beam {
  * Caller frees with mg_xrf_beam_free. 0 or negative error. */
 int mg_xrf_beam_new(const mg_xrf_tube *tube, const mg_xrf_geometry *geom, double bin_kev,
                     mg_xrf_beam **out);
+/* The same physics on a grid with a bin boundary at every absorption edge
+ * (K..M5) of the elements z[0..nz) and of the anode, and at the K..L3 edges
+ * of the filter, so that no bin straddles an edge: bins of about bin_kev
+ * between 1 keV, the edges and kV (the FP model's beam). */
+int mg_xrf_beam_new_edges(const mg_xrf_tube *tube, const mg_xrf_geometry *geom, const int *z,
+                          size_t nz, double bin_kev, mg_xrf_beam **out);
+/* The analysis engine's excitation, a deliberately simple tube model that
+ * only sets the relative excitation of sub-shells and the matrix term of line
+ * ratios: Kramers continuum za·(kV/E − 1) in 0.25 keV bins from 1 keV, anode
+ * K and L3 lines with a rough yield, Be window and filter (filter "" = none):
+ * relative photons. A different model from mg_xrf_beam_new (kept apart so the
+ * engine's numbers do not move). mono_kev > 0: one line of weight 1 instead. */
+int mg_xrf_beam_new_kramers(double mono_kev, const char *anode, double kv, double be_um,
+                            const char *filter, double filter_um, mg_xrf_beam **out);
 void mg_xrf_beam_free(mg_xrf_beam *beam);
 
 /* ---------------------------------------------------------------- atmosphere */
@@ -195,11 +237,32 @@ void mg_xrf_beam_free(mg_xrf_beam *beam);
 /* Transmission of `path_mm` of the given atmosphere at e_kev (1 for vacuum).
  * Air: N 75.53, O 23.18, Ar 1.28, C 0.01 wt%. */
 double mg_xrf_atmosphere_transmission(enum mg_xrf_atmosphere atm, double path_mm, double e_kev);
+/* μ/ρ of dry air as the analysis engine's detector model has it (N 75.53,
+ * O 23.18, Ar 1.29 wt% rounded to 0.01 %, no C), cm²/g: the air path of
+ * mg_xrf_sensor_efficiency. Within 1e-4 of the atmosphere's; kept so the
+ * engine's numbers do not move. */
+double mg_xrf_engine_air_mu(double e_kev);
 
 /* ---------------------------------------------------------------- detector */
 
-/* Detection efficiency at e_kev: Be window × dead layer × photo-absorption in
- * the active thickness (escape events included: they are detected). */
+/* Sensor materials of mg_xrf_sensor_efficiency. */
+enum mg_xrf_sensor {
+	MG_XRF_SENSOR_SI = 0,
+	MG_XRF_SENSOR_CDTE = 1, /* Cd 46.83, Te 53.17 wt%, 5.85 g/cm³ */
+	MG_XRF_SENSOR_GE = 2,
+};
+/* "Si", "CdTe", "Ge" (any case) → the sensor; −1 if unknown. */
+int mg_xrf_sensor_parse(const char *name, size_t len);
+const char *mg_xrf_sensor_name(enum mg_xrf_sensor s); /* "Si", "CdTe", "Ge" */
+
+/* Detection efficiency at e_kev: Be window, dead layer of the sensor material
+ * and an air path in front of the detector (dry air of mg_xrf_engine_air_mu,
+ * 1.205e-3 g/cm³) in one exponent, only the thicknesses > 0 counting, ×
+ * photo-absorption in the active thickness (escape events included: they
+ * are detected); thick_mm <= 0 = every photon absorbed (an ideal detector). */
+double mg_xrf_sensor_efficiency(enum mg_xrf_sensor s, double be_um, double dead_layer_um,
+                                double thick_mm, double air_mm, double e_kev);
+/* The same for a simulator detector (Si, no air); 0 without an active layer. */
 double mg_xrf_detector_efficiency(const mg_xrf_detector *det, double e_kev);
 /* FWHM in keV: sqrt(noise² + 2.3548²·Fano·0.00385·E). */
 double mg_xrf_detector_fwhm(const mg_xrf_detector *det, double e_kev);
@@ -207,8 +270,13 @@ double mg_xrf_detector_fwhm(const mg_xrf_detector *det, double e_kev);
  * Ware, thick detector, normal incidence); *kb (may be NULL) gets the Si Kβ
  * one. 0 below the Si K edge. */
 double mg_xrf_escape_fraction(double e_kev, double *kb);
+/* Energies of the Si Kα and Kβ escape (what an escape peak lies below its line). */
+void mg_xrf_escape_energies(double *ka_kev, double *kb_kev);
 
-/* Solid angle fraction Ω_d/4π of the detector seen from the sample. */
+/* Solid angle fraction Ω/4π of a disc of area_mm2 on axis at distance_mm;
+ * 0 unless both are > 0. */
+double mg_xrf_solid_fraction(double area_mm2, double distance_mm);
+/* The same for the detector of a geometry. */
 double mg_xrf_geometry_solid_fraction(const mg_xrf_geometry *geom);
 
 /* A peak arriving at the detector window. */
