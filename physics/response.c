@@ -171,7 +171,8 @@ int mg_xrf_detector_response(const mg_xrf_detector *det, const mg_xrf_axis *axis
 		double detected = rate * mg_xrf_detector_efficiency(det, e);
 		double pa = 0, pb = 0;
 		if (!(flags & MG_XRF_NO_ESCAPE)) {
-			double into = rate * xr_entrance(MG_XRF_SENSOR_SI, det->be_um, det->dead_layer_um, 0.0, e);
+			double into =
+				rate * xr_entrance(MG_XRF_SENSOR_SI, det->be_um, det->dead_layer_um, 0.0, e);
 			pa = mg_xrf_escape_fraction(e, &pb);
 			pa *= into;
 			pb *= into;
