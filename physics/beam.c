@@ -10,6 +10,7 @@
 
 #include <xraylib.h>
 
+#include "elements.h"
 #include "internal.h"
 #include "physics_internal.h"
 
@@ -227,13 +228,13 @@ int mg_xrf_beam_new_kramers(double mono_kev, const char *anode, double kv, doubl
 		anode = "";
 	if (!filter)
 		filter = "";
-	int za = mg_xrf_symbol_z(anode, strlen(anode));
-	if (!za)
+	int za = mg_element_z(anode, strlen(anode));
+	if (za < 1)
 		return mg_fail(MG_ERR_ARG, XR_DOM, "tube anode \"%s\" is not an element", anode);
 	if (!(kv >= 2 && kv <= 200))
 		return mg_fail(MG_ERR_ARG, XR_DOM, "tube voltage %g kV out of range", kv);
-	int zf = filter[0] ? mg_xrf_symbol_z(filter, strlen(filter)) : 0;
-	if (filter[0] && !zf)
+	int zf = filter[0] ? mg_element_z(filter, strlen(filter)) : 0;
+	if (filter[0] && zf < 1)
 		return mg_fail(MG_ERR_ARG, XR_DOM, "filter \"%s\" is not an element", filter);
 	const double bin = KRAMERS_BIN_KEV, e0 = kv;
 	size_t ncont = (size_t)ceil((e0 - 1.0) / bin);

@@ -10,6 +10,7 @@
 
 #include <xraylib.h>
 
+#include "elements.h"
 #include "internal.h"
 #include "physics_internal.h"
 
@@ -85,10 +86,8 @@ static int parse_layer(const char *spec, mg_xrf_layer *out)
 			return mg_fail(MG_ERR_FORMAT, XR_DOM, "composition: byte %ld: expected Symbol:wt%% in '%.*s'",
 			               off, (int)n, tok);
 		size_t sn = (size_t)(colon - tok);
-		int z = mg_xrf_symbol_z(tok, sn);
-		if (z > 94) /* compositions go up to Pu */
-			z = 0;
-		if (!z)
+		int z = mg_element_z(tok, sn);
+		if (z < 1 || z > 94) /* compositions go up to Pu */
 			return mg_fail(MG_ERR_FORMAT, XR_DOM, "composition: byte %ld: unknown element '%.*s'", off,
 			               (int)sn, tok);
 		double v;

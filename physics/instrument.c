@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "elements.h"
 #include "inifile.h"
 #include "internal.h"
 #include "magassay/fileio.h"
@@ -144,11 +145,11 @@ static int parse_filter(const char *s, size_t n, char sym[4], double *um)
 	const char *e = s, *t = c + 1;
 	size_t en = (size_t)(c - s), tn = n - en - 1;
 	mg_trim(&e, &en);
-	int z = mg_xrf_symbol_z(e, en);
+	int z = mg_element_z(e, en);
 	double v;
 	if (z < 3 || z > 92 || mg_parse_double(t, tn, &v) < 0 || !(v > 0 && v <= 1e5))
 		return -1;
-	snprintf(sym, 4, "%s", mg_xrf_z_symbol(z));
+	snprintf(sym, 4, "%s", mg_element_symbol(z));
 	*um = v;
 	return 0;
 }
@@ -215,10 +216,10 @@ static int on_item(const mg_ini_item *it, void *ud)
 		memcpy(base + f->off, it->value, it->value_len + 1);
 		break;
 	case F_ELEMENT: {
-		int z = mg_xrf_symbol_z(it->value, it->value_len);
+		int z = mg_element_z(it->value, it->value_len);
 		if (z < 4 || z > 92)
 			return mg_ini_fail(it, "%s: '%s' is not an element symbol", f->key, val);
-		snprintf(base + f->off, f->size, "%s", mg_xrf_z_symbol(z));
+		snprintf(base + f->off, f->size, "%s", mg_element_symbol(z));
 		break;
 	}
 	case F_NUM: {
@@ -291,7 +292,7 @@ int mg_instrument_desc_check(const mg_instrument_desc *d)
 {
 	if (!d)
 		return mg_fail(MG_ERR_ARG, DOM, "instrument: NULL");
-	int za = mg_xrf_symbol_z(d->anode, strnlen(d->anode, sizeof d->anode));
+	int za = mg_element_z(d->anode, strnlen(d->anode, sizeof d->anode));
 	if (za < 4 || za > 92)
 		return mg_fail(MG_ERR_ARG, DOM, "tube anode '%.4s' is not an element", d->anode);
 	if (!(d->kv > 2 && d->kv <= 100))
@@ -308,7 +309,7 @@ int mg_instrument_desc_check(const mg_instrument_desc *d)
 	    !(d->filter_um >= 0) || !(d->det_area_mm2 > 0) || !(d->det_distance_mm > 0) || !(d->beam_sr > 0))
 		return mg_fail(MG_ERR_ARG, DOM, "negative or zero thickness, path, area or distance");
 	if (d->filter[0]) {
-		int zf = mg_xrf_symbol_z(d->filter, strnlen(d->filter, sizeof d->filter));
+		int zf = mg_element_z(d->filter, strnlen(d->filter, sizeof d->filter));
 		if (zf < 3 || !(d->filter_um > 0))
 			return mg_fail(MG_ERR_ARG, DOM, "filter '%.4s:%g' is not ELEMENT:THICKNESS_UM", d->filter,
 			               d->filter_um);
@@ -424,12 +425,12 @@ static void take_num(merger *m, mg_instr_field f, double v)
 
 static void take_anode(merger *m, const char *s)
 {
-	int z = mg_xrf_symbol_z(s, strlen(s));
+	int z = mg_element_z(s, strlen(s));
 	if (z < 4 || z > 92)
 		return;
-	if ((m->d->set & (1ul << MG_INSTR_ANODE)) && strcmp(m->d->anode, mg_xrf_z_symbol(z)) != 0)
-		conflict(m, MG_INSTR_ANODE, mg_xrf_z_symbol(z));
-	snprintf(m->d->anode, sizeof m->d->anode, "%s", mg_xrf_z_symbol(z));
+	if ((m->d->set & (1ul << MG_INSTR_ANODE)) && strcmp(m->d->anode, mg_element_symbol(z)) != 0)
+		conflict(m, MG_INSTR_ANODE, mg_element_symbol(z));
+	snprintf(m->d->anode, sizeof m->d->anode, "%s", mg_element_symbol(z));
 	m->d->from_spectrum |= 1ul << MG_INSTR_ANODE;
 }
 

@@ -9,6 +9,7 @@
 
 #include <xraylib.h>
 
+#include "elements.h"
 #include "internal.h"
 #include "physics_internal.h"
 
@@ -17,7 +18,7 @@
 
 static int symbol_z(const char *sym, int *z)
 {
-	int v = mg_xrf_symbol_z(sym, strnlen(sym, 4));
+	int v = mg_element_z(sym, strnlen(sym, 4));
 	if (v <= 0)
 		return MG_ERR_ARG;
 	*z = v;

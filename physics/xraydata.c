@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Element and line data: the one table of element symbols of the suite,
- * IUPAC line names and shells, and the xraylib look-ups other layers use
- * (physics/ is the only caller of xraylib). */
+/* Line data: IUPAC line names and shells, and the xraylib look-ups other
+ * layers use (physics/ is the only caller of xraylib). Element symbols are
+ * core's (core/elements.h). */
 #include <math.h>
 #include <string.h>
 
@@ -9,35 +9,6 @@
 
 #include "internal.h"
 #include "physics_internal.h"
-#include "text.h"
-
-/* ------------------------------------------------------------ elements */
-
-static const char *const symbols[] = {
-	"",   "H",  "He", "Li", "Be", "B",  "C",  "N",  "O",  "F",  "Ne", "Na", "Mg", "Al", "Si",
-	"P",  "S",  "Cl", "Ar", "K",  "Ca", "Sc", "Ti", "V",  "Cr", "Mn", "Fe", "Co", "Ni", "Cu",
-	"Zn", "Ga", "Ge", "As", "Se", "Br", "Kr", "Rb", "Sr", "Y",  "Zr", "Nb", "Mo", "Tc", "Ru",
-	"Rh", "Pd", "Ag", "Cd", "In", "Sn", "Sb", "Te", "I",  "Xe", "Cs", "Ba", "La", "Ce", "Pr",
-	"Nd", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Hf", "Ta", "W",
-	"Re", "Os", "Ir", "Pt", "Au", "Hg", "Tl", "Pb", "Bi", "Po", "At", "Rn", "Fr", "Ra", "Ac",
-	"Th", "Pa", "U",  "Np", "Pu", "Am", "Cm", "Bk", "Cf",
-};
-#define NSYM ((int)MG_ARRAY_SIZE(symbols))
-
-int mg_xrf_symbol_z(const char *sym, size_t len)
-{
-	if (!sym || len < 1 || len > 2)
-		return 0;
-	for (int z = 1; z < NSYM; z++)
-		if (mg_equals_ci(sym, len, symbols[z]))
-			return z;
-	return 0;
-}
-
-const char *mg_xrf_z_symbol(int z)
-{
-	return z >= 1 && z < NSYM ? symbols[z] : "?";
-}
 
 /* ------------------------------------------------------------ lines */
 

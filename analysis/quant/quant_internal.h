@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "elements.h"
 #include "magassay/instrument.h"
 #include "magassay/quant.h"
 #include "magassay/xray.h"
@@ -13,16 +14,15 @@ struct mg_quant;
 
 #define QDOM "quant"
 
-/* Element symbol <-> Z (1..98), case-insensitive parse of a view: the physics
- * layer's table (magassay/xray.h), −1 for an unknown symbol. */
+/* Element symbol <-> Z (1..98), case-insensitive parse of a view (−1 if
+ * unknown): the suite's one table (core/elements.h). */
 static inline int q_symbol_z(const char *s, size_t n)
 {
-	int z = mg_xrf_symbol_z(s, n);
-	return z > 0 ? z : -1;
+	return mg_element_z(s, n);
 }
 static inline const char *q_z_symbol(int z)
 {
-	return mg_xrf_z_symbol(z);
+	return mg_element_symbol(z);
 }
 
 /* Rate per µA and live second of one count of a measurement (kratio.c). */

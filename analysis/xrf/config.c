@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "elements.h"
 #include "an.h"
 #include "internal.h"
 #include "magassay/instrument.h"
@@ -60,7 +61,7 @@ int mg_analysis_config_from_spectrum(mg_analysis_config *cfg, const mg_spectrum 
 	cfg->nchan = s->nchan;
 	if (s->cal.valid)
 		cfg->cal = s->cal;
-	if (s->acq.anode && mg_xrf_symbol_z(s->acq.anode, strlen(s->acq.anode)))
+	if (s->acq.anode && mg_element_z(s->acq.anode, strlen(s->acq.anode)) > 0)
 		snprintf(cfg->exc.anode, sizeof(cfg->exc.anode), "%s", s->acq.anode);
 	if (isfinite(s->acq.tube_kv) && s->acq.tube_kv > 2)
 		cfg->exc.kv = s->acq.tube_kv;

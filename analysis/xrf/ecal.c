@@ -14,6 +14,7 @@
 #include <xraylib-lines.h>
 #include <xraylib-shells.h>
 
+#include "elements.h"
 #include "an.h"
 #include "internal.h"
 
@@ -69,7 +70,9 @@ static int known_lines(const mg_analysis_config *cfg, kline *l)
 	if (cfg->exc.mono_kev > 0) {
 		n = add_line(l, n, cfg->exc.mono_kev, 1.0, -1, NULL);
 	} else {
-		int za = mg_xrf_symbol_z(cfg->exc.anode, strlen(cfg->exc.anode));
+		int za = mg_element_z(cfg->exc.anode, strlen(cfg->exc.anode));
+		if (za < 0)
+			za = 0;
 		if (za && mg_xrf_edge_energy(za, K_SHELL) < cfg->exc.kv) {
 			n = add_line(l, n, mg_xrf_line_energy(za, MG_XRF_KA_GROUP), 1.0, -1, &a);
 			n = add_line(l, n, mg_xrf_line_energy(za, MG_XRF_KB_GROUP), 1.0, a, NULL);

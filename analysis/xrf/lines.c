@@ -15,6 +15,7 @@
 #include <xraylib-shells.h>
 
 #include "an.h"
+#include "elements.h"
 #include "internal.h"
 #include "magassay/xray.h"
 
@@ -35,8 +36,8 @@ int an_matrix_parse(const char *spec, an_matrix *m)
 		const char *s = p;
 		while (isalpha((unsigned char)*p))
 			p++;
-		int z = mg_xrf_symbol_z(s, (size_t)(p - s));
-		if (!z || *p != ':')
+		int z = mg_element_z(s, (size_t)(p - s));
+		if (z < 1 || *p != ':')
 			return mg_fail(MG_ERR_ARG, AN_DOM, "matrix \"%s\": byte %ld: expected Element:wt%%",
 			               spec, (long)(s - spec));
 		p++;
@@ -51,7 +52,7 @@ int an_matrix_parse(const char *spec, an_matrix *m)
 		for (int i = 0; i < m->n; i++)
 			if (m->z[i] == z)
 				return mg_fail(MG_ERR_ARG, AN_DOM, "matrix \"%s\": %s given twice", spec,
-				               mg_xrf_z_symbol(z));
+				               mg_element_symbol(z));
 		m->z[m->n] = z;
 		m->w[m->n] = w;
 		m->n++;
@@ -105,8 +106,8 @@ static int parse_elements(const char *spec, spec_item *items, int max)
 		const char *s = p;
 		while (isalpha((unsigned char)*p))
 			p++;
-		int z = mg_xrf_symbol_z(s, (size_t)(p - s));
-		if (!z)
+		int z = mg_element_z(s, (size_t)(p - s));
+		if (z < 1)
 			return mg_fail(MG_ERR_ARG, AN_DOM, "elements \"%s\": byte %ld: \"%.*s\" is not an element",
 			               spec, (long)(s - spec), (int)(p - s > 0 ? p - s : 1), s);
 		if (*p != ':') {
@@ -158,7 +159,7 @@ static int parse_elements(const char *spec, spec_item *items, int max)
 			if (clash)
 				return mg_fail(MG_ERR_ARG, AN_DOM,
 				               "elements \"%s\": %s is listed twice (its lines would be counted twice)",
-				               spec, mg_xrf_z_symbol(items[i].z));
+				               spec, mg_element_symbol(items[i].z));
 		}
 	return n;
 }
@@ -362,7 +363,7 @@ static int add_element_family(builder *b, const ctx_lines *c, int z, const char 
 	}
 	an_family f = {.kind = MG_FAMILY_ELEMENT, .z = z, .line0 = first, .nlines = b->nlines - first,
 	               .e_main = ebest};
-	snprintf(f.element, sizeof(f.element), "%s", mg_xrf_z_symbol(z));
+	snprintf(f.element, sizeof(f.element), "%s", mg_element_symbol(z));
 	snprintf(f.family, sizeof(f.family), "%s", name);
 	int rc = push_family(b, &f, b->shared == -2 ? "L" : b->shared == -3 ? "K" : NULL);
 	return rc < 0 ? rc : 1;
@@ -485,9 +486,9 @@ static int add_item(builder *b, const ctx_lines *c, const spec_item *it)
 	if (!added) {
 		if (it->fam == FAM_AUTO)
 			mg_warn(AN_DOM, "%s: no line family excited inside %.2f-%.2f keV; not fitted",
-			        mg_xrf_z_symbol(z), c->cfg->emin_kev, c->cfg->emax_kev);
+			        mg_element_symbol(z), c->cfg->emin_kev, c->cfg->emax_kev);
 		else
-			mg_warn(AN_DOM, "%s %s: not excited or outside %.2f-%.2f keV; not fitted", mg_xrf_z_symbol(z),
+			mg_warn(AN_DOM, "%s %s: not excited or outside %.2f-%.2f keV; not fitted", mg_element_symbol(z),
 			        famnames[it->fam], c->cfg->emin_kev, c->cfg->emax_kev);
 	}
 	return added;
@@ -510,13 +511,13 @@ static int add_scatter(builder *b, const ctx_lines *c)
 	if (cfg->exc.mono_kev > 0) {
 		groups[ng++] = (struct group){"", 0, 0, 0, ""};
 	} else {
-		za = mg_xrf_symbol_z(cfg->exc.anode, strlen(cfg->exc.anode));
-		if (!za)
+		za = mg_element_z(cfg->exc.anode, strlen(cfg->exc.anode));
+		if (za < 1)
 			return 0;
 		if (mg_xrf_edge_energy(za, K_SHELL) < cfg->exc.kv)
-			groups[ng++] = (struct group){mg_xrf_z_symbol(za), za, KL1_LINE, KP5_LINE, ""};
+			groups[ng++] = (struct group){mg_element_symbol(za), za, KL1_LINE, KP5_LINE, ""};
 		if (mg_xrf_edge_energy(za, L3_SHELL) < cfg->exc.kv)
-			groups[ng++] = (struct group){mg_xrf_z_symbol(za), za, L1L2_LINE, L3Q1_LINE, "-L"};
+			groups[ng++] = (struct group){mg_element_symbol(za), za, L1L2_LINE, L3Q1_LINE, "-L"};
 	}
 	for (size_t g = 0; g < ng; g++) {
 		for (int compton = 0; compton < 2; compton++) {

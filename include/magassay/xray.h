@@ -2,12 +2,14 @@
 /* magassay — the X-ray physics of the suite (layer `physics`, sources in physics/).
  *
  * What the simulated spectrometer (drivers/sim, magassay/xrfsim.h) and the
- * analysis (analysis/xrf, analysis/quant) both need, in one place: element
- * symbols, line names and shells and the xraylib data behind them; tube
- * spectra (Ebel; the analysis engine's simple Kramers beam) and the beam on
- * the sample; atmosphere; detector efficiency, resolution, Si escape and the
- * channel-integrated line shape; Sherman primary fluorescence, scatter,
- * secondary fluorescence (de Boer); fluorescence cross-section tables.
+ * analysis (analysis/xrf, analysis/quant) both need, in one place: line
+ * names and shells and the xraylib data behind them (element symbols are
+ * core's: core/elements.h); tube spectra (Ebel; the analysis engine's simple
+ * Kramers beam) and the beam on the sample; atmosphere; detector efficiency,
+ * resolution, Si escape and the channel-integrated line shape; Sherman
+ * primary fluorescence, scatter, secondary fluorescence (de Boer);
+ * fluorescence cross-section tables; the instrument description
+ * (magassay/instrument.h).
  * docs/simulator-physics.md gives the equations and the numbers checked.
  *
  * Units everywhere: energy keV, length as named in the field (µm, mm),
@@ -40,17 +42,12 @@ enum {
 	MG_XRF_NO_TAIL = 1 << 4,      /* pure Gaussian peaks (no tail, no step) */
 };
 
-/* ---------------------------------------------------------------- elements and lines */
+/* ---------------------------------------------------------------- lines */
 
 /* xraylib's Siegbahn line groups (xraylib.h KA_LINE ...: intensity-weighted
  * mean energies), for mg_xrf_line_energy without including xraylib.h. */
 enum { MG_XRF_KA_GROUP = 0, MG_XRF_KB_GROUP = 1, MG_XRF_LA_GROUP = 2, MG_XRF_LB_GROUP = 3 };
 
-/* Element symbol → Z for H..Cf (1..98), any case ("fe", "FE"); 0 if unknown.
- * `len` bytes of `sym` are compared (need not be NUL-terminated). */
-int mg_xrf_symbol_z(const char *sym, size_t len);
-/* Z → symbol ("Fe", static); "?" outside 1..98. */
-const char *mg_xrf_z_symbol(int z);
 /* Name of an IUPAC line macro, "KL3", "L3M5" (static string), "?" if unknown. */
 const char *mg_xrf_line_name(int line);
 /* The shell (K_SHELL .. M5_SHELL) whose vacancy an IUPAC line (−1 .. −219) fills. */
