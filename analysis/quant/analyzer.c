@@ -19,10 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xraylib.h>
+#include <xraylib-lines.h>
 
 #include "internal.h"
 #include "magassay/quant.h"
+#include "magassay/xray.h"
 #include "quant_internal.h"
 
 #define NSLOT 8
@@ -120,11 +121,11 @@ static int buried(const mg_quant_comp *c, size_t i)
 		if (j == i || !(c->w[j] >= 10 * c->w[i]))
 			continue;
 		for (size_t a = 0; a < MG_ARRAY_SIZE(main_lines); a++) {
-			double ea = LineEnergy(c->z[i], main_lines[a], NULL);
+			double ea = mg_xrf_line_energy(c->z[i], main_lines[a]);
 			if (!(ea > 1))
 				continue;
 			for (size_t b = 0; b < MG_ARRAY_SIZE(main_lines); b++) {
-				double eb = LineEnergy(c->z[j], main_lines[b], NULL);
+				double eb = mg_xrf_line_energy(c->z[j], main_lines[b]);
 				if (eb > 1 && fabs(ea - eb) < 0.15)
 					return 1;
 			}

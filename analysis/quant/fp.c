@@ -3,10 +3,10 @@
  * of a thick homogeneous sample, from first principles with xraylib data.
  *
  *  - beam: the tube spectrum (Ebel continuum and anode lines, through the tube
- *    window and filter: the simulator's building blocks mg_xrf_tube_continuum /
- *    mg_xrf_tube_lines), on our own grid with a bin boundary at every absorption
- *    edge of the model's elements and of the anode (so no bin straddles an
- *    edge), × the tube → sample atmosphere path;
+ *    window and filter) of the physics layer, on a grid with a bin boundary at
+ *    every absorption edge of the model's elements, the anode and the filter
+ *    (so no bin straddles an edge), × the tube → sample atmosphere path
+ *    (mg_xrf_beam_new_edges);
  *  - primary fluorescence (Sherman): Σ_E N(E)ΔE·w_i·Q_i,l(E)/sinψ1 / χ(E, E_l),
  *    χ = μ_s(E)/sinψ1 + μ_s(E_l)/sinψ2, Q = CS_FluorLine_Kissel_Cascade
  *    (Coster–Kronig and cascade included);
@@ -19,7 +19,10 @@
  *  - detection: solid angle Ω/4π of a disc on axis, atmosphere sample →
  *    detector, detector efficiency (Be window, dead layer, full-energy
  *    absorption in the active layer of Si, Ge or CdTe), Si escape removed (the
- *    engine's areas exclude escape events).
+ *    engine's areas exclude escape events): all the physics layer's
+ *    (magassay/xray.h). This file is the plan-once evaluation of a thick sample
+ *    for the solver; the simulator's physics/emission.c + secondary.c is the
+ *    general (layers, scatter, de Boer) reference it is checked against.
  *
  * Plan once: mg_fp_model_new() tabulates μ of every element on the beam grid
  * and at every line energy, the production cross sections of every line on the
@@ -32,15 +35,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xraylib.h>
+#include <xraylib-lines.h>
+#include <xraylib-shells.h>
 
 #include "internal.h"
 #include "magassay/quant.h"
-#include "magassay/xrfsim.h"
+#include "magassay/xray.h"
 #include "quant_internal.h"
 
 #define BIN_KEV 0.1
-#define BEAM_EMIN 1.0
+#define BEAM_EMIN 1.0  /* the physics layer's beams start there */
 #define LINE_KEEP 1e-4   /* lines below this fraction of their family are dropped (as the engine) */
 #define SRC_KEEP 2e-3    /* secondary sources below this fraction of their family are ignored */
 #define SF_KEEP 1e-2     /* analyte lines below this fraction get the S/P of their shell's nearest line */
@@ -76,8 +80,9 @@ struct mg_fp_model {
 	unsigned flags;
 	double s1, s2, s12;
 	double solid;     /* Ω/4π */
+	mg_xrf_beam *beam;
 	size_t nb;
-	double *eb, *flux; /* beam: energy and photons/s per µA */
+	const double *eb, *flux; /* the beam's energy and photons/s per µA */
 	size_t ne;
 	fp_elem el[2 * MG_QUANT_MAX_EL];
 	double *mu_b;     /* ne × nb */
@@ -93,27 +98,6 @@ struct mg_fp_model {
 };
 
 /* ---------------------------------------------------------------- helpers */
-
-static int shell_of(int line)
-{
-	if (line >= KP5_LINE)
-		return K_SHELL;
-	if (line >= L1P5_LINE)
-		return L1_SHELL;
-	if (line >= L2Q1_LINE)
-		return L2_SHELL;
-	if (line >= L3Q1_LINE)
-		return L3_SHELL;
-	if (line >= M1P5_LINE)
-		return M1_SHELL;
-	if (line >= M2P5_LINE)
-		return M2_SHELL;
-	if (line >= M3Q1_LINE)
-		return M3_SHELL;
-	if (line >= M4P5_LINE)
-		return M4_SHELL;
-	return M5_SHELL;
-}
 
 int q_family_class(const char *label)
 {
@@ -152,64 +136,13 @@ static int label_has(const char *label, int iupac, int shell)
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double material_density(const char *m)
-{
-	if (strcmp(m, "CdTe") == 0)
-		return 5.85;
-	if (strcmp(m, "Ge") == 0)
-		return 5.323;
-	return 2.33;
-}
-
-static double material_mu(const char *m, double e, int photo)
-{
-	if (strcmp(m, "CdTe") == 0) /* Cd 46.83, Te 53.17 wt% */
-		return photo ? 0.4683 * CS_Photo(48, e, NULL) + 0.5317 * CS_Photo(52, e, NULL)
-		             : 0.4683 * CS_Total(48, e, NULL) + 0.5317 * CS_Total(52, e, NULL);
-	int z = strcmp(m, "Ge") == 0 ? 32 : 14;
-	return photo ? CS_Photo(z, e, NULL) : CS_Total(z, e, NULL);
-}
-
-static double efficiency(const mg_instrument_desc *d, double e)
-{
-	if (!(e > 0))
-		return 0;
-	double rho = material_density(d->det_material);
-	double t = exp(-CS_Total(4, e, NULL) * 1.848 * d->det_be_um * 1e-4);
-	t *= exp(-material_mu(d->det_material, e, 0) * rho * d->det_dead_layer_um * 1e-4);
-	t *= -expm1(-material_mu(d->det_material, e, 1) * rho * d->det_thickness_mm * 0.1);
-	return t;
-}
-
 double mg_fp_detector_efficiency(const mg_fp_model *m, double e_kev)
 {
-	return m ? efficiency(&m->ins, e_kev) : 0;
-}
-
-static enum mg_xrf_atmosphere atm_of(mg_instr_path p)
-{
-	return p == MG_INSTR_AIR ? MG_XRF_AIR : p == MG_INSTR_HELIUM ? MG_XRF_HELIUM : MG_XRF_VACUUM;
-}
-
-static void tube_of(const mg_instrument_desc *d, mg_xrf_tube *t)
-{
-	memset(t, 0, sizeof *t);
-	snprintf(t->anode, sizeof t->anode, "%s", d->anode);
-	t->kv = d->kv;
-	t->current_ua = d->ua;
-	t->be_window_um = d->window_be_um;
-	if (d->filter[0] && d->filter_um > 0) {
-		snprintf(t->filter, sizeof t->filter, "%s", d->filter);
-		t->filter_um = d->filter_um;
-	}
-	t->electron_angle_deg = d->electron_angle_deg;
-	t->takeoff_angle_deg = d->anode_takeoff_deg;
+	if (!m)
+		return 0;
+	const mg_instrument_desc *d = &m->ins;
+	return mg_xrf_sensor_efficiency(mg_instrument_desc_sensor(d), d->det_be_um, d->det_dead_layer_um,
+	                                d->det_thickness_mm, 0.0, e_kev);
 }
 
 /* ---------------------------------------------------------------- building */
@@ -218,8 +151,7 @@ void mg_fp_model_free(mg_fp_model *m)
 {
 	if (!m)
 		return;
-	free(m->eb);
-	free(m->flux);
+	mg_xrf_beam_free(m->beam);
 	free(m->mu_b);
 	free(m->ln);
 	free(m->mu_l);
@@ -262,94 +194,24 @@ static int parse_elements(mg_fp_model *m, const char *list)
 	return 0;
 }
 
-/* The beam grid: bins of ≈ BIN_KEV from BEAM_EMIN to kV with a boundary at
- * every edge of the model's elements and of the anode, the anode lines as
- * zero-width entries. */
+/* The beam on a grid of bins of about BIN_KEV with a boundary at every edge
+ * of the model's elements, of the anode and of the filter (physics layer). */
 static int build_beam(mg_fp_model *m)
 {
-	const mg_instrument_desc *d = &m->ins;
 	mg_xrf_tube tube;
-	tube_of(d, &tube);
-	size_t cap = 64 + 9 * (m->ne + 1);
-	double *br = malloc(cap * sizeof(double));
-	if (!br)
-		return mg_fail(MG_ERR_NOMEM, QDOM, "out of memory");
-	size_t nbr = 0;
-	br[nbr++] = BEAM_EMIN;
-	br[nbr++] = d->kv;
-	int za = q_symbol_z(d->anode, strlen(d->anode));
-	for (size_t i = 0; i <= m->ne; i++) {
-		int z = i < m->ne ? m->el[i].z : za;
-		for (int s = K_SHELL; s <= M5_SHELL; s++) {
-			double e = EdgeEnergy(z, s, NULL);
-			if (e > BEAM_EMIN && e < d->kv)
-				br[nbr++] = e;
-		}
-	}
-	if (d->filter[0]) {
-		int zf = q_symbol_z(d->filter, strlen(d->filter));
-		for (int s = K_SHELL; s <= L3_SHELL && nbr < cap; s++) {
-			double e = EdgeEnergy(zf, s, NULL);
-			if (e > BEAM_EMIN && e < d->kv)
-				br[nbr++] = e;
-		}
-	}
-	qsort(br, nbr, sizeof(double), cmp_double);
-	/* count bins */
-	size_t nbins = 0;
-	for (size_t i = 0; i + 1 < nbr; i++) {
-		double w = br[i + 1] - br[i];
-		if (w > 1e-6)
-			nbins += (size_t)ceil(w / BIN_KEV - 1e-9);
-	}
-	int ntl = mg_xrf_tube_lines(&tube, NULL, 0);
-	if (ntl < 0) {
-		free(br);
-		return ntl;
-	}
-	mg_xrf_tube_line *tl = ntl ? calloc((size_t)ntl, sizeof *tl) : NULL;
-	m->eb = malloc((nbins + (size_t)ntl + 1) * sizeof(double));
-	m->flux = malloc((nbins + (size_t)ntl + 1) * sizeof(double));
-	if ((ntl && !tl) || !m->eb || !m->flux) {
-		free(br);
-		free(tl);
-		return mg_fail(MG_ERR_NOMEM, QDOM, "out of memory");
-	}
-	if (ntl)
-		mg_xrf_tube_lines(&tube, tl, (size_t)ntl);
-	enum mg_xrf_atmosphere atm = atm_of(d->path);
-	double scale = 1e-3 * d->beam_sr; /* photons/(s·sr·mA) → photons/s per µA */
-	size_t n = 0;
-	for (size_t i = 0; i + 1 < nbr; i++) {
-		double a = br[i], w = br[i + 1] - a;
-		if (!(w > 1e-6))
-			continue;
-		size_t k = (size_t)ceil(w / BIN_KEV - 1e-9);
-		double h = w / (double)k;
-		for (size_t j = 0; j < k; j++) {
-			double e = a + (j + 0.5) * h;
-			double v = mg_xrf_tube_continuum(&tube, e) * h * scale *
-			           mg_xrf_atmosphere_transmission(atm, d->tube_path_mm, e);
-			if (!(v > 0) || !isfinite(v))
-				continue;
-			m->eb[n] = e;
-			m->flux[n] = v;
-			n++;
-		}
-	}
-	for (int i = 0; i < ntl; i++) {
-		double e = tl[i].energy_kev;
-		double v = tl[i].intensity * scale * mg_xrf_atmosphere_transmission(atm, d->tube_path_mm, e);
-		if (!(v > 0) || e < BEAM_EMIN || e >= d->kv)
-			continue;
-		m->eb[n] = e;
-		m->flux[n] = v;
-		n++;
-	}
-	m->nb = n;
-	free(br);
-	free(tl);
-	if (!n)
+	mg_xrf_geometry geom;
+	int z[2 * MG_QUANT_MAX_EL];
+	mg_instrument_desc_tube(&m->ins, &tube);
+	mg_instrument_desc_geometry(&m->ins, &geom);
+	for (size_t i = 0; i < m->ne; i++)
+		z[i] = m->el[i].z;
+	int rc = mg_xrf_beam_new_edges(&tube, &geom, z, m->ne, BIN_KEV, &m->beam);
+	if (rc < 0)
+		return rc;
+	m->eb = m->beam->energy_kev;
+	m->flux = m->beam->flux;
+	m->nb = m->beam->n;
+	if (!m->nb)
 		return mg_fail(MG_ERR_ARG, QDOM, "FP: the tube gives no photons above %g keV", BEAM_EMIN);
 	return 0;
 }
@@ -384,7 +246,7 @@ static int build_family(mg_fp_model *m, lbuf *b, size_t i, int c)
 	/* reference energy: above every edge of the family that the tube excites */
 	double eref = 0;
 	for (int s = sh_lo[c]; s <= sh_hi[c]; s++) {
-		double e = EdgeEnergy(z, s, NULL);
+		double e = mg_xrf_edge_energy(z, s);
 		if (e > 0 && e < m->ins.kv && e > eref)
 			eref = e;
 	}
@@ -394,14 +256,14 @@ static int build_family(mg_fp_model *m, lbuf *b, size_t i, int c)
 	size_t first = b->n;
 	double total = 0;
 	for (int line = lo[c]; line >= hi[c]; line--) {
-		double e = LineEnergy(z, line, NULL);
+		double e = mg_xrf_line_energy(z, line);
 		if (!(e > 0.05))
 			continue;
-		int sh = shell_of(line);
-		double edge = EdgeEnergy(z, sh, NULL);
+		int sh = mg_xrf_line_shell(line);
+		double edge = mg_xrf_edge_energy(z, sh);
 		if (!(edge > 0) || edge >= m->ins.kv)
 			continue;
-		double r = CS_FluorLine_Kissel_Cascade(z, line, eref, NULL);
+		double r = mg_xrf_fluor_cs(z, line, eref);
 		if (!(r > 0) || !isfinite(r))
 			continue;
 		fp_line l = {.el = (int)i, .iupac = line, .shell = sh, .cls = c, .e = e, .edge = edge, .rel = r};
@@ -440,8 +302,7 @@ int mg_fp_model_new(const mg_instrument_desc *ins, const char *elements, unsigne
 	m->s1 = sin(ins->incidence_deg * M_PI / 180);
 	m->s2 = sin(ins->takeoff_deg * M_PI / 180);
 	m->s12 = m->s1 / m->s2;
-	double r2 = ins->det_area_mm2 / M_PI, dd = ins->det_distance_mm;
-	m->solid = 0.5 * (1 - dd / sqrt(dd * dd + r2));
+	m->solid = mg_xrf_solid_fraction(ins->det_area_mm2, ins->det_distance_mm);
 	lbuf lb = {0};
 	if ((rc = parse_elements(m, elements)) < 0 || (rc = build_beam(m)) < 0)
 		goto fail;
@@ -451,7 +312,7 @@ int mg_fp_model_new(const mg_instrument_desc *ins, const char *elements, unsigne
 				goto fail;
 		double me = 0;
 		for (int s = K_SHELL; s <= L3_SHELL; s++) {
-			double e = EdgeEnergy(m->el[i].z, s, NULL);
+			double e = mg_xrf_edge_energy(m->el[i].z, s);
 			if (e > 0 && e < ins->kv && e > me)
 				me = e;
 		}
@@ -473,29 +334,27 @@ int mg_fp_model_new(const mg_instrument_desc *ins, const char *elements, unsigne
 	}
 	for (size_t e = 0; e < ne; e++) {
 		for (size_t b = 0; b < nb; b++)
-			m->mu_b[e * nb + b] = CS_Total(m->el[e].z, m->eb[b], NULL);
+			m->mu_b[e * nb + b] = mg_xrf_mu(m->el[e].z, m->eb[b]);
 		for (size_t l = 0; l < nl; l++)
-			m->mu_l[e * nl + l] = CS_Total(m->el[e].z, m->ln[l].e, NULL);
+			m->mu_l[e * nl + l] = mg_xrf_mu(m->el[e].z, m->ln[l].e);
 	}
-	enum mg_xrf_atmosphere atm = atm_of(ins->path);
-	int si = strcmp(ins->det_material, "Si") == 0;
+	mg_xrf_geometry geom;
+	mg_instrument_desc_geometry(ins, &geom);
+	int si = mg_instrument_desc_sensor(ins) == MG_XRF_SENSOR_SI;
 	for (size_t l = 0; l < nl; l++) {
 		fp_line *L = &m->ln[l];
 		int z = m->el[L->el].z;
 		double *q = m->q + l * nb;
+		mg_xrf_fluor_table(z, L->iupac, L->edge, m->eb, nb, q);
 		L->qlo = nb;
-		for (size_t b = 0; b < nb; b++) {
-			q[b] = m->eb[b] > L->edge ? CS_FluorLine_Kissel_Cascade(z, L->iupac, m->eb[b], NULL) : 0.0;
-			if (!(q[b] > 0) || !isfinite(q[b]))
-				q[b] = 0;
-			else if (L->qlo == nb)
+		for (size_t b = 0; b < nb && L->qlo == nb; b++)
+			if (q[b] > 0)
 				L->qlo = b;
-		}
 		double esc = 0, kb = 0;
 		if (si)
 			esc = mg_xrf_escape_fraction(L->e, &kb);
-		L->det = m->solid * mg_xrf_atmosphere_transmission(atm, ins->path_mm, L->e) * efficiency(ins, L->e) *
-		         (1.0 - esc - kb);
+		L->det = m->solid * mg_xrf_atmosphere_transmission(geom.atmosphere, geom.det_path_mm, L->e) *
+		         mg_fp_detector_efficiency(m, L->e) * (1.0 - esc - kb);
 		m->slot[l] = -1;
 		L->sf_proxy = -1;
 	}
@@ -534,7 +393,7 @@ int mg_fp_model_new(const mg_instrument_desc *ins, const char *elements, unsigne
 				const fp_line *J = &m->ln[m->src[s]];
 				if (!(J->e > L->edge))
 					continue;
-				double qij = CS_FluorLine_Kissel_Cascade(z, L->iupac, J->e, NULL);
+				double qij = mg_xrf_fluor_cs(z, L->iupac, J->e);
 				if (!(qij > 0) || !isfinite(qij))
 					continue;
 				if (np == cap) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "inifile.h"
 #include "internal.h"
 #include "magassay/fileio.h"
 #include "quant_internal.h"
@@ -77,18 +78,16 @@ static int parse_range(const char *s, size_t n, double *lo, double *hi)
 	return *lo <= *hi ? 0 : -1; /* ".." alone: any value */
 }
 
-static int on_item(const q_ini_item *it, void *ud)
+static int on_item(const mg_ini_item *it, void *ud)
 {
 	gstate *st = ud;
 	mg_grade_table *t = st->t;
 	if (!it->key) {
 		if (it->section_len >= sizeof t->g[0].name)
-			return mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: grade name longer than %zu", st->name, it->line,
-			               sizeof t->g[0].name - 1);
+			return mg_ini_fail(it, "grade name longer than %zu", sizeof t->g[0].name - 1);
 		for (size_t i = 0; i < t->n; i++)
-			if (mg_equals_ci(it->section, it->section_len, t->g[i].name))
-				return mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: grade [%s] given twice", st->name, it->line,
-				               t->g[i].name);
+			if (mg_ini_section_is(it, t->g[i].name))
+				return mg_ini_fail(it, "grade [%s] given twice", t->g[i].name);
 		if (t->n == t->cap) {
 			size_t cap = t->cap ? 2 * t->cap : 8;
 			g_grade *ng = realloc(t->g, cap * sizeof *ng);
@@ -99,38 +98,37 @@ static int on_item(const q_ini_item *it, void *ud)
 		}
 		g_grade *g = &t->g[t->n++];
 		memset(g, 0, sizeof *g);
-		q_view_copy(g->name, sizeof g->name, it->section, it->section_len);
+		snprintf(g->name, sizeof g->name, "%s", it->section);
 		g->line = it->line;
 		return 0;
 	}
 	g_grade *g = &t->g[t->n - 1];
-	if (mg_equals_ci(it->key, it->key_len, "description")) {
-		q_view_copy(g->desc, sizeof g->desc, it->value, it->value_len);
+	if (mg_ini_key_is(it, "description")) {
+		snprintf(g->desc, sizeof g->desc, "%s", it->value);
 		return 0;
 	}
+	int klen = (int)(it->key_len > 24 ? 24 : it->key_len);
 	int qn;
-	if (mg_equals_ci(it->key, it->key_len, "tree"))
+	if (mg_ini_key_is(it, "tree"))
 		qn = Q_TREE;
-	else if (mg_equals_ci(it->key, it->key_len, "nd_pr"))
+	else if (mg_ini_key_is(it, "nd_pr"))
 		qn = Q_NDPR;
-	else if (mg_equals_ci(it->key, it->key_len, "dy_tb"))
+	else if (mg_ini_key_is(it, "dy_tb"))
 		qn = Q_DYTB;
-	else if (mg_equals_ci(it->key, it->key_len, "total"))
+	else if (mg_ini_key_is(it, "total"))
 		qn = Q_TOTAL;
 	else if ((qn = q_symbol_z(it->key, it->key_len)) < 1)
-		return mg_fail(MG_ERR_FORMAT, DOM,
-		               "%s line %ld: '%.*s' is not description, tree, nd_pr, dy_tb, total or an element", st->name,
-		               it->line, (int)(it->key_len > 24 ? 24 : it->key_len), it->key);
+		return mg_ini_fail(it, "'%.*s' is not description, tree, nd_pr, dy_tb, total or an element", klen,
+		                   it->key);
 	for (size_t i = 0; i < g->nc; i++)
 		if (g->c[i].quantity == qn)
-			return mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: '%.*s' given twice in [%s]", st->name, it->line,
-			               (int)(it->key_len > 24 ? 24 : it->key_len), it->key, g->name);
+			return mg_ini_fail(it, "'%.*s' given twice in [%s]", klen, it->key, g->name);
 	if (g->nc >= MAX_COND)
-		return mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: more than %d conditions", st->name, it->line, MAX_COND);
+		return mg_ini_fail(it, "more than %d conditions", MAX_COND);
 	g_cond *c = &g->c[g->nc];
 	if (parse_range(it->value, it->value_len, &c->lo, &c->hi) < 0)
-		return mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: '%.*s' is not a range LO .. HI (wt%%)", st->name,
-		               it->line, (int)(it->value_len > 24 ? 24 : it->value_len), it->value);
+		return mg_ini_fail(it, "'%.*s' is not a range LO .. HI (wt%%)",
+		                   (int)(it->value_len > 24 ? 24 : it->value_len), it->value);
 	c->quantity = qn;
 	g->nc++;
 	return 0;
@@ -144,7 +142,7 @@ int mg_grade_table_parse(const char *text, size_t len, const char *name, mg_grad
 	gstate st = {.t = calloc(1, sizeof(mg_grade_table)), .name = name ? name : "(grades)"};
 	if (!st.t)
 		return mg_fail(MG_ERR_NOMEM, DOM, "out of memory");
-	int rc = q_ini_parse(text, len, st.name, on_item, &st);
+	int rc = mg_ini_parse(text, len, st.name, DOM, on_item, &st);
 	if (rc == 0 && !st.t->n)
 		rc = mg_fail(MG_ERR_FORMAT, DOM, "%s: no grade", st.name);
 	for (size_t i = 0; rc == 0 && i < st.t->n; i++)

@@ -5,36 +5,25 @@
 
 #include <stddef.h>
 
+#include "elements.h"
 #include "magassay/instrument.h"
 #include "magassay/quant.h"
+#include "magassay/xray.h"
 
 struct mg_quant;
 
 #define QDOM "quant"
 
-/* ---- strict INI reader (instrument.c), shared by the grade table ------------ */
-
-typedef struct q_ini_item {
-	long line;
-	const char *section; /* view, not NUL-terminated */
-	size_t section_len;
-	const char *key;     /* NULL on a section header */
-	size_t key_len;
-	const char *value;
-	size_t value_len;
-} q_ini_item;
-
-typedef int (*q_ini_cb)(const q_ini_item *it, void *userdata);
-/* '#' / ';' comments (at the start or after blanks), [section], key = value.
- * Calls cb for every section header and every pair. 0 or MG_ERR_FORMAT. */
-int q_ini_parse(const char *text, size_t len, const char *name, q_ini_cb cb, void *userdata);
-/* Copy a view into buf (NUL-terminated, truncated). */
-void q_view_copy(char *buf, size_t size, const char *s, size_t n);
-int q_view_eq(const char *s, size_t n, const char *word); /* case-insensitive */
-
-/* Element symbol <-> Z (1..98), case-insensitive parse of a view. */
-int q_symbol_z(const char *s, size_t n);
-const char *q_z_symbol(int z);
+/* Element symbol <-> Z (1..98), case-insensitive parse of a view (−1 if
+ * unknown): the suite's one table (core/elements.h). */
+static inline int q_symbol_z(const char *s, size_t n)
+{
+	return mg_element_z(s, n);
+}
+static inline const char *q_z_symbol(int z)
+{
+	return mg_element_symbol(z);
+}
 
 /* Rate per µA and live second of one count of a measurement (kratio.c). */
 double q_rate_per_count(const mg_quant_meas *m);

@@ -11,6 +11,18 @@
 #include "quant_internal.h"
 #include "text.h"
 
+/* Copy a view into buf (NUL-terminated, truncated). */
+static void copy_view(char *buf, size_t size, const char *s, size_t n)
+{
+	if (!size)
+		return;
+	if (n >= size)
+		n = size - 1;
+	if (n)
+		memcpy(buf, s, n);
+	buf[n] = 0;
+}
+
 #define MAXCOL 80
 
 typedef struct col {
@@ -143,10 +155,10 @@ int mg_quant_standards_csv_parse(const char *text, size_t len, const char *name,
 					             it.lineno);
 					goto fail;
 				}
-				q_view_copy(r->file, sizeof r->file, cell[i], cl[i]);
+				copy_view(r->file, sizeof r->file, cell[i], cl[i]);
 				break;
 			case 3:
-				q_view_copy(r->name, sizeof r->name, cell[i], cl[i]);
+				copy_view(r->name, sizeof r->name, cell[i], cl[i]);
 				break;
 			case 1:
 			case 2:
@@ -190,7 +202,7 @@ int mg_quant_standards_csv_parse(const char *text, size_t len, const char *name,
 		if (!r->name[0]) {
 			const char *b = strrchr(r->file, '/');
 			b = b ? b + 1 : r->file;
-			q_view_copy(r->name, sizeof r->name, b, strlen(b));
+			copy_view(r->name, sizeof r->name, b, strlen(b));
 		}
 		nv++;
 	}

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "magassay/analysis.h"
+#include "magassay/xray.h"
 
 #define AN_DOM "analysis"
 #define AN_FWHM_PER_SIGMA 2.3548200450309493
@@ -61,13 +62,6 @@ typedef struct an_cand {
 	char name[6];   /* "Ka", "Kb", "La", "Lb", "Lg", "Ma" */
 } an_cand;
 
-/* The excitation as a discrete list (energy, relative photons). */
-typedef struct an_beam {
-	size_t n;
-	double *e;
-	double *w;
-} an_beam;
-
 /* Parsed matrix composition. */
 typedef struct an_matrix {
 	int n;
@@ -76,20 +70,14 @@ typedef struct an_matrix {
 } an_matrix;
 
 int an_matrix_parse(const char *spec, an_matrix *m);
-double an_matrix_mu(const an_matrix *m, double e);   /* cm²/g, 0 if empty */
-int an_beam_build(const mg_excitation *exc, an_beam *b); /* allocates b->e, b->w */
-void an_beam_free(an_beam *b);
-/* fluor_cache.c: CS_FluorLine_Kissel_Cascade(z, line, E) at every beam energy
- * above el, 0 below, into out[beam->n]; computed once per process and grid.
- * grid = an_beam_grid_hash(beam). */
-unsigned long long an_beam_grid_hash(const an_beam *beam);
-int an_fluor_table(int z, int line, double el, const an_beam *beam, unsigned long long grid, double *out);
-double an_det_efficiency(const mg_detector_model *d, double e); /* window × dead layer × air × absorbed */
-void an_escape_fractions(double e, double *pa, double *pb);   /* per absorbed photon */
+/* Detection efficiency of the configured detector (window, dead layer, air
+ * path, active Si; thickness 0 = ideal): the physics layer's. */
+static inline double an_det_efficiency(const mg_detector_model *d, double e)
+{
+	return mg_xrf_sensor_efficiency(MG_XRF_SENSOR_SI, d->be_um, d->dead_layer_um, d->thickness_mm,
+	                                d->air_mm, e);
+}
 double an_scatter_angle_deg(const mg_excitation *exc);
-/* Element symbol → Z (1..98), 0 if unknown (case-insensitive first letter). */
-int an_symbol_z(const char *sym, size_t len);
-const char *an_z_symbol(int z); /* static, "?" if unknown */
 
 /* Build the units, groups and line table from cfg (allocates). */
 int an_lines_build(const mg_analysis_config *cfg, an_family **fam, size_t *nfam, an_group **groups,

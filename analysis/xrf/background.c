@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xraylib.h>
+#include <xraylib-shells.h>
 
 #include "an.h"
 #include "internal.h"
@@ -125,7 +125,7 @@ void an_continuum_shape(const mg_analysis_config *cfg, const an_matrix *m, const
 		double e = 0.5 * (edges[i] + edges[i + 1]);
 		double f = an_det_efficiency(&cfg->det, e);
 		if (m->n > 0 && (cfg->flags & MG_AN_MATRIX)) {
-			double mu = an_matrix_mu(m, e);
+			double mu = mg_xrf_mix_mu(m->n, m->z, m->w, e);
 			f = mu > 0 ? f / mu : f;
 		}
 		raw[i] = f;
@@ -173,10 +173,11 @@ size_t an_matrix_edges(const an_matrix *m, double emin, double emax, double minj
 		if (m->w[i] < 0.03)
 			continue;
 		for (size_t s = 0; s < MG_ARRAY_SIZE(shells); s++) {
-			double e = EdgeEnergy(m->z[i], shells[s], NULL);
+			double e = mg_xrf_edge_energy(m->z[i], shells[s]);
 			if (!(e > emin && e < emax))
 				continue;
-			double lo = an_matrix_mu(m, e - 1e-4), hi = an_matrix_mu(m, e + 1e-4);
+			double lo = mg_xrf_mix_mu(m->n, m->z, m->w, e - 1e-4);
+			double hi = mg_xrf_mix_mu(m->n, m->z, m->w, e + 1e-4);
 			if (!(lo > 0) || hi / lo - 1.0 < minjump)
 				continue;
 			if (k < max)

@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xraylib.h>
+#include <xraylib-lines.h>
+#include <xraylib-shells.h>
 
+#include "elements.h"
 #include "an.h"
 #include "internal.h"
 
@@ -53,27 +55,31 @@ static int known_lines(const mg_analysis_config *cfg, kline *l)
 	double emax = cfg->exc.mono_kev > 0 ? cfg->exc.mono_kev : cfg->exc.kv;
 	for (int i = 0; i < nz; i++) {
 		int z = zs[i];
-		if (EdgeEnergy(z, K_SHELL, NULL) < emax) {
-			n = add_line(l, n, LineEnergy(z, KA_LINE, NULL), 1.0, -1, &a);
-			n = add_line(l, n, LineEnergy(z, KB_LINE, NULL), 1.0, a, NULL);
+		if (mg_xrf_edge_energy(z, K_SHELL) < emax) {
+			n = add_line(l, n, mg_xrf_line_energy(z, MG_XRF_KA_GROUP), 1.0, -1, &a);
+			n = add_line(l, n, mg_xrf_line_energy(z, MG_XRF_KB_GROUP), 1.0, a, NULL);
 		}
-		if (z >= 20 && EdgeEnergy(z, L3_SHELL, NULL) < emax && LineEnergy(z, LA_LINE, NULL) > 0.9) {
-			n = add_line(l, n, LineEnergy(z, LA_LINE, NULL), 1.0, -1, &a);
-			n = add_line(l, n, LineEnergy(z, LB1_LINE, NULL), 1.0, a, NULL);
+		if (z >= 20 && mg_xrf_edge_energy(z, L3_SHELL) < emax &&
+		    mg_xrf_line_energy(z, MG_XRF_LA_GROUP) > 0.9) {
+			n = add_line(l, n, mg_xrf_line_energy(z, MG_XRF_LA_GROUP), 1.0, -1, &a);
+			n = add_line(l, n, mg_xrf_line_energy(z, L2M4_LINE), 1.0, a, NULL);
 		}
-		if (z >= 72 && LineEnergy(z, MA1_LINE, NULL) > 0.9)
-			n = add_line(l, n, LineEnergy(z, MA1_LINE, NULL), 1.0, -1, NULL);
+		if (z >= 72 && mg_xrf_line_energy(z, M5N7_LINE) > 0.9)
+			n = add_line(l, n, mg_xrf_line_energy(z, M5N7_LINE), 1.0, -1, NULL);
 	}
 	if (cfg->exc.mono_kev > 0) {
 		n = add_line(l, n, cfg->exc.mono_kev, 1.0, -1, NULL);
 	} else {
-		int za = an_symbol_z(cfg->exc.anode, strlen(cfg->exc.anode));
-		if (za && EdgeEnergy(za, K_SHELL, NULL) < cfg->exc.kv) {
-			n = add_line(l, n, LineEnergy(za, KA_LINE, NULL), 1.0, -1, &a);
-			n = add_line(l, n, LineEnergy(za, KB_LINE, NULL), 1.0, a, NULL);
+		int za = mg_element_z(cfg->exc.anode, strlen(cfg->exc.anode));
+		if (za < 0)
+			za = 0;
+		if (za && mg_xrf_edge_energy(za, K_SHELL) < cfg->exc.kv) {
+			n = add_line(l, n, mg_xrf_line_energy(za, MG_XRF_KA_GROUP), 1.0, -1, &a);
+			n = add_line(l, n, mg_xrf_line_energy(za, MG_XRF_KB_GROUP), 1.0, a, NULL);
 		}
-		if (za && EdgeEnergy(za, L3_SHELL, NULL) < cfg->exc.kv && LineEnergy(za, LA_LINE, NULL) > 0.9)
-			n = add_line(l, n, LineEnergy(za, LA_LINE, NULL), 1.0, -1, NULL);
+		if (za && mg_xrf_edge_energy(za, L3_SHELL) < cfg->exc.kv &&
+		    mg_xrf_line_energy(za, MG_XRF_LA_GROUP) > 0.9)
+			n = add_line(l, n, mg_xrf_line_energy(za, MG_XRF_LA_GROUP), 1.0, -1, NULL);
 	}
 	n = add_line(l, n, 0.0, 1.0, -1, NULL); /* zero peak */
 	/* sort by energy, keeping the α/β links through the ids */

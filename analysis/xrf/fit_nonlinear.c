@@ -9,7 +9,6 @@
  * Everything lives in the per-thread context; the GSL workspace is made on the
  * first refinement with a given parameter count and kept. */
 #include <math.h>
-#include <xraylib.h>
 #include <string.h>
 
 #include <gsl/gsl_errno.h>
@@ -131,7 +130,7 @@ static void eval(nl_state *st, const double *x, double *f)
 			double th = theta * M_PI / 180.0;
 			for (size_t i = 0; i < fam->nlines; i++) {
 				c->sclines[i] = p->lines[fam->line0 + i];
-				c->sclines[i].e = ComptonEnergy(c->sclines[i].e0, th, NULL);
+				c->sclines[i].e = mg_xrf_compton_energy(c->sclines[i].e0, th);
 			}
 			tf.line0 = 0;
 			tf.extra_sigma = cwidth / AN_FWHM_PER_SIGMA;

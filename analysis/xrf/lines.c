@@ -11,39 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xraylib.h>
+#include <xraylib-lines.h>
+#include <xraylib-shells.h>
 
 #include "an.h"
+#include "elements.h"
 #include "internal.h"
-
-static const char *const symbols[] = {
-	"",   "H",  "He", "Li", "Be", "B",  "C",  "N",  "O",  "F",  "Ne", "Na", "Mg", "Al", "Si",
-	"P",  "S",  "Cl", "Ar", "K",  "Ca", "Sc", "Ti", "V",  "Cr", "Mn", "Fe", "Co", "Ni", "Cu",
-	"Zn", "Ga", "Ge", "As", "Se", "Br", "Kr", "Rb", "Sr", "Y",  "Zr", "Nb", "Mo", "Tc", "Ru",
-	"Rh", "Pd", "Ag", "Cd", "In", "Sn", "Sb", "Te", "I",  "Xe", "Cs", "Ba", "La", "Ce", "Pr",
-	"Nd", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Hf", "Ta", "W",
-	"Re", "Os", "Ir", "Pt", "Au", "Hg", "Tl", "Pb", "Bi", "Po", "At", "Rn", "Fr", "Ra", "Ac",
-	"Th", "Pa", "U",  "Np", "Pu", "Am", "Cm", "Bk", "Cf",
-};
-#define NSYM ((int)(sizeof(symbols) / sizeof(symbols[0])))
-
-int an_symbol_z(const char *sym, size_t len)
-{
-	if (len < 1 || len > 2)
-		return 0;
-	char s[3] = {(char)toupper((unsigned char)sym[0]), 0, 0};
-	if (len == 2)
-		s[1] = (char)tolower((unsigned char)sym[1]);
-	for (int z = 1; z < NSYM; z++)
-		if (strcmp(symbols[z], s) == 0)
-			return z;
-	return 0;
-}
-
-const char *an_z_symbol(int z)
-{
-	return (z >= 1 && z < NSYM) ? symbols[z] : "?";
-}
+#include "magassay/xray.h"
 
 /* ---------------------------------------------------------------- matrix */
 
@@ -62,8 +36,8 @@ int an_matrix_parse(const char *spec, an_matrix *m)
 		const char *s = p;
 		while (isalpha((unsigned char)*p))
 			p++;
-		int z = an_symbol_z(s, (size_t)(p - s));
-		if (!z || *p != ':')
+		int z = mg_element_z(s, (size_t)(p - s));
+		if (z < 1 || *p != ':')
 			return mg_fail(MG_ERR_ARG, AN_DOM, "matrix \"%s\": byte %ld: expected Element:wt%%",
 			               spec, (long)(s - spec));
 		p++;
@@ -78,7 +52,7 @@ int an_matrix_parse(const char *spec, an_matrix *m)
 		for (int i = 0; i < m->n; i++)
 			if (m->z[i] == z)
 				return mg_fail(MG_ERR_ARG, AN_DOM, "matrix \"%s\": %s given twice", spec,
-				               symbols[z]);
+				               mg_element_symbol(z));
 		m->z[m->n] = z;
 		m->w[m->n] = w;
 		m->n++;
@@ -91,59 +65,7 @@ int an_matrix_parse(const char *spec, an_matrix *m)
 	return 0;
 }
 
-double an_matrix_mu(const an_matrix *m, double e)
-{
-	double mu = 0;
-	for (int i = 0; i < m->n; i++)
-		mu += m->w[i] * CS_Total(m->z[i], e, NULL);
-	return mu;
-}
-
-/* ---------------------------------------------------------------- detector */
-
-double an_det_efficiency(const mg_detector_model *d, double e)
-{
-	if (!(e > 0))
-		return 0.0;
-	double t = 0;
-	if (d->be_um > 0)
-		t += CS_Total(4, e, NULL) * 1.848 * d->be_um * 1e-4;
-	if (d->dead_layer_um > 0)
-		t += CS_Total(14, e, NULL) * 2.33 * d->dead_layer_um * 1e-4;
-	if (d->air_mm > 0) {
-		/* dry air by mass: N 75.5, O 23.2, Ar 1.3 %, 1.205e-3 g/cm³ */
-		double mu = 0.7553 * CS_Total(7, e, NULL) + 0.2318 * CS_Total(8, e, NULL) +
-		            0.0129 * CS_Total(18, e, NULL);
-		t += mu * 1.205e-3 * d->air_mm * 0.1;
-	}
-	double absorbed = 1.0;
-	if (d->thickness_mm > 0)
-		absorbed = -expm1(-CS_Photo(14, e, NULL) * 2.33 * d->thickness_mm * 0.1);
-	return exp(-t) * absorbed;
-}
-
-/* Reed & Ware, thick detector, normal incidence:
- * P = ½·(Q(E)/μ(E))·[1 − r·ln(1 + 1/r)], r = μ(E_f)/μ(E). */
-static double escape_line(double e, int line)
-{
-	double ef = LineEnergy(14, line, NULL);
-	double q = CS_FluorLine_Kissel_Cascade(14, line, e, NULL);
-	double mu = CS_Total(14, e, NULL);
-	if (!(ef > 0) || !(q > 0) || !(mu > 0))
-		return 0.0;
-	double r = CS_Total(14, ef, NULL) / mu;
-	double p = 0.5 * q / mu * (1.0 - r * log1p(1.0 / r));
-	return p > 0 ? p : 0.0;
-}
-
-void an_escape_fractions(double e, double *pa, double *pb)
-{
-	*pa = *pb = 0.0;
-	if (!(e > EdgeEnergy(14, K_SHELL, NULL)))
-		return;
-	*pa = escape_line(e, KA_LINE);
-	*pb = escape_line(e, KB_LINE);
-}
+/* ---------------------------------------------------------------- excitation */
 
 double an_scatter_angle_deg(const mg_excitation *exc)
 {
@@ -151,91 +73,6 @@ double an_scatter_angle_deg(const mg_excitation *exc)
 		return exc->scatter_deg;
 	double a = exc->incidence_deg + exc->takeoff_deg;
 	return a > 0 && a < 180 ? a : 90.0;
-}
-
-/* ---------------------------------------------------------------- excitation */
-
-void an_beam_free(an_beam *b)
-{
-	free(b->e);
-	free(b->w);
-	b->e = b->w = NULL;
-	b->n = 0;
-}
-
-/* A deliberately simple tube model (Kramers continuum, window and filter
- * transmission, anode K and L lines with a rough yield): it only sets the
- * relative excitation of sub-shells and the matrix term of line ratios. */
-int an_beam_build(const mg_excitation *exc, an_beam *b)
-{
-	memset(b, 0, sizeof(*b));
-	if (exc->mono_kev > 0) {
-		b->e = malloc(sizeof(double));
-		b->w = malloc(sizeof(double));
-		if (!b->e || !b->w) {
-			an_beam_free(b);
-			return mg_fail(MG_ERR_NOMEM, AN_DOM, "out of memory");
-		}
-		b->e[0] = exc->mono_kev;
-		b->w[0] = 1.0;
-		b->n = 1;
-		return 0;
-	}
-	int za = an_symbol_z(exc->anode, strlen(exc->anode));
-	if (!za)
-		return mg_fail(MG_ERR_ARG, AN_DOM, "tube anode \"%s\" is not an element", exc->anode);
-	if (!(exc->kv >= 2 && exc->kv <= 200))
-		return mg_fail(MG_ERR_ARG, AN_DOM, "tube voltage %g kV out of range", exc->kv);
-	int zf = exc->filter[0] ? an_symbol_z(exc->filter, strlen(exc->filter)) : 0;
-	if (exc->filter[0] && !zf)
-		return mg_fail(MG_ERR_ARG, AN_DOM, "filter \"%s\" is not an element", exc->filter);
-	const double bin = 0.25, e0 = exc->kv;
-	size_t ncont = (size_t)ceil((e0 - 1.0) / bin);
-	size_t cap = ncont + 40;
-	b->e = calloc(cap, sizeof(double));
-	b->w = calloc(cap, sizeof(double));
-	if (!b->e || !b->w) {
-		an_beam_free(b);
-		return mg_fail(MG_ERR_NOMEM, AN_DOM, "out of memory");
-	}
-	for (size_t i = 0; i < ncont; i++) {
-		double e = 1.0 + (i + 0.5) * bin;
-		if (e >= e0)
-			break;
-		b->e[b->n] = e;
-		b->w[b->n] = za * (e0 / e - 1.0) * bin;
-		b->n++;
-	}
-	/* anode lines */
-	static const int shells[] = {K_SHELL, L3_SHELL};
-	for (size_t s = 0; s < 2; s++) {
-		double edge = EdgeEnergy(za, shells[s], NULL);
-		if (!(edge > 0) || edge >= e0)
-			continue;
-		double u = e0 / edge;
-		double yield = 3.0 * (u * log(u) - u + 1.0) * za * (e0 / edge - 1.0) * edge *
-		               FluorYield(za, shells[s], NULL);
-		int lo = shells[s] == K_SHELL ? KL1_LINE : L3M1_LINE;
-		int hi = shells[s] == K_SHELL ? KP5_LINE : L3Q1_LINE;
-		for (int line = lo; line >= hi && b->n < cap; line--) {
-			double r = RadRate(za, line, NULL), e = LineEnergy(za, line, NULL);
-			if (!(r > 1e-3) || !(e > 1.0))
-				continue;
-			b->e[b->n] = e;
-			b->w[b->n] = yield * r;
-			b->n++;
-		}
-	}
-	/* window and filter */
-	for (size_t i = 0; i < b->n; i++) {
-		double t = 0;
-		if (exc->tube_be_um > 0)
-			t += CS_Total(4, b->e[i], NULL) * 1.848 * exc->tube_be_um * 1e-4;
-		if (zf && exc->filter_um > 0)
-			t += CS_Total(zf, b->e[i], NULL) * ElementDensity(zf, NULL) * exc->filter_um * 1e-4;
-		b->w[i] *= exp(-t);
-	}
-	return 0;
 }
 
 /* ---------------------------------------------------------------- element list */
@@ -269,8 +106,8 @@ static int parse_elements(const char *spec, spec_item *items, int max)
 		const char *s = p;
 		while (isalpha((unsigned char)*p))
 			p++;
-		int z = an_symbol_z(s, (size_t)(p - s));
-		if (!z)
+		int z = mg_element_z(s, (size_t)(p - s));
+		if (z < 1)
 			return mg_fail(MG_ERR_ARG, AN_DOM, "elements \"%s\": byte %ld: \"%.*s\" is not an element",
 			               spec, (long)(s - spec), (int)(p - s > 0 ? p - s : 1), s);
 		if (*p != ':') {
@@ -322,7 +159,7 @@ static int parse_elements(const char *spec, spec_item *items, int max)
 			if (clash)
 				return mg_fail(MG_ERR_ARG, AN_DOM,
 				               "elements \"%s\": %s is listed twice (its lines would be counted twice)",
-				               spec, symbols[items[i].z]);
+				               spec, mg_element_symbol(items[i].z));
 		}
 	return n;
 }
@@ -426,11 +263,11 @@ static int push_family(builder *b, const an_family *f, const char *gname)
 typedef struct ctx_lines {
 	const mg_analysis_config *cfg;
 	const an_matrix *mat;
-	const an_beam *beam;
+	const mg_xrf_beam *beam;
 	double s1, s2; /* sin ψ1, sin ψ2 */
 	const double *mu_beam; /* the matrix's μ at each beam energy (use_matrix): the same for every line */
 	double *q;             /* scratch: one line's fluorescence cross sections on the beam grid */
-	unsigned long long grid; /* an_beam_grid_hash(beam) */
+	unsigned long long grid; /* mg_xrf_grid_hash of the beam energies */
 	int use_matrix;
 	int escape;
 } ctx_lines;
@@ -439,17 +276,17 @@ typedef struct ctx_lines {
 static double line_intensity(const ctx_lines *c, int z, int line, double el)
 {
 	double sum = 0;
-	double mu_out = c->use_matrix ? an_matrix_mu(c->mat, el) / c->s2 : 0;
-	an_fluor_table(z, line, el, c->beam, c->grid, c->q);
+	double mu_out = c->use_matrix ? mg_xrf_mix_mu(c->mat->n, c->mat->z, c->mat->w, el) / c->s2 : 0;
+	mg_xrf_fluor_table_cached(z, line, el, c->beam->energy_kev, c->beam->n, c->grid, c->q);
 	for (size_t i = 0; i < c->beam->n; i++) {
-		double e0 = c->beam->e[i];
+		double e0 = c->beam->energy_kev[i];
 		if (e0 <= el)
 			continue;
 		double q = c->q[i];
 		if (!(q > 0))
 			continue;
 		double f = c->use_matrix ? 1.0 / (c->mu_beam[i] / c->s1 + mu_out) : 1.0;
-		sum += c->beam->w[i] * q * f;
+		sum += c->beam->flux[i] * q * f;
 	}
 	return sum * an_det_efficiency(&c->cfg->det, el);
 }
@@ -465,7 +302,7 @@ static int add_element_family(builder *b, const ctx_lines *c, int z, const char 
 	double total = 0, best = 0, ebest = 0;
 	int inwin = 0;
 	for (int line = lo; line >= hi; line--) {
-		double e = LineEnergy(z, line, NULL);
+		double e = mg_xrf_line_energy(z, line);
 		if (!(e > 0.05))
 			continue;
 		double r = line_intensity(c, z, line, e);
@@ -493,7 +330,7 @@ static int add_element_family(builder *b, const ctx_lines *c, int z, const char 
 		for (size_t i = first; i < b->nlines; i++)
 			if (b->lines[i].iupac <= KM1_LINE)
 				kb += b->lines[i].rate;
-		an_line l = {.e = LineEnergy(z, KM3_LINE, NULL) - sh, .rate = fr * kb, .iupac = 0};
+		an_line l = {.e = mg_xrf_line_energy(z, KM3_LINE) - sh, .rate = fr * kb, .iupac = 0};
 		push_line(b, &l);
 		total += l.rate;
 	}
@@ -513,8 +350,7 @@ static int add_element_family(builder *b, const ctx_lines *c, int z, const char 
 		if (l->e >= emin && l->e <= emax && l->rate > 0.01)
 			inwin = 1;
 		if (c->escape) {
-			double pa, pb;
-			an_escape_fractions(l->e, &pa, &pb);
+			double pb, pa = mg_xrf_escape_fraction(l->e, &pb);
 			double full = 1.0 - pa - pb;
 			l->esc_a = full > 0 ? pa / full : 0;
 			l->esc_b = full > 0 ? pb / full : 0;
@@ -527,7 +363,7 @@ static int add_element_family(builder *b, const ctx_lines *c, int z, const char 
 	}
 	an_family f = {.kind = MG_FAMILY_ELEMENT, .z = z, .line0 = first, .nlines = b->nlines - first,
 	               .e_main = ebest};
-	snprintf(f.element, sizeof(f.element), "%s", symbols[z]);
+	snprintf(f.element, sizeof(f.element), "%s", mg_element_symbol(z));
 	snprintf(f.family, sizeof(f.family), "%s", name);
 	int rc = push_family(b, &f, b->shared == -2 ? "L" : b->shared == -3 ? "K" : NULL);
 	return rc < 0 ? rc : 1;
@@ -558,8 +394,8 @@ static int add_item(builder *b, const ctx_lines *c, const spec_item *it)
 	int want_l = it->fam == FAM_AUTO || it->fam == FAM_L;
 	int want_m = it->fam == FAM_AUTO || it->fam == FAM_M;
 	int strict = it->fam == FAM_AUTO;
-	if (want_k && EdgeEnergy(z, K_SHELL, NULL) < emax_exc) {
-		double eka = LineEnergy(z, KL3_LINE, NULL);
+	if (want_k && mg_xrf_edge_energy(z, K_SHELL) < emax_exc) {
+		double eka = mg_xrf_line_energy(z, KL3_LINE);
 		if (it->fam == FAM_AUTO && split_subshells(c, z) && eka >= c->cfg->emin_kev &&
 		    eka <= c->cfg->emax_kev) {
 			/* a major element: free Kα and Kβ, reported as one K family */
@@ -583,7 +419,7 @@ static int add_item(builder *b, const ctx_lines *c, const spec_item *it)
 		}
 	}
 	if (it->fam == FAM_KA || it->fam == FAM_KB) {
-		if (EdgeEnergy(z, K_SHELL, NULL) < emax_exc) {
+		if (mg_xrf_edge_energy(z, K_SHELL) < emax_exc) {
 			rc = it->fam == FAM_KA ? add_element_family(b, c, z, "Ka", KL1_LINE, KL3_LINE, 0)
 			                       : add_element_family(b, c, z, "Kb", KM1_LINE, KP5_LINE, 0);
 			if (rc < 0)
@@ -591,7 +427,7 @@ static int add_item(builder *b, const ctx_lines *c, const spec_item *it)
 			added += rc;
 		}
 	}
-	if (want_l && EdgeEnergy(z, L3_SHELL, NULL) < emax_exc && z >= 20) {
+	if (want_l && mg_xrf_edge_energy(z, L3_SHELL) < emax_exc && z >= 20) {
 		if (it->fam == FAM_AUTO && split_subshells(c, z)) {
 			/* a major element: free L1, L2, L3 intensities, reported as one L family
 			 * (secondary excitation by the matrix's own lines changes their ratios) */
@@ -604,10 +440,10 @@ static int add_item(builder *b, const ctx_lines *c, const spec_item *it)
 			          {L2L3_LINE, L2Q1_LINE, L2_SHELL, "L2"},
 			          {L1L2_LINE, L1P5_LINE, L1_SHELL, "L1"}};
 			/* only when the L family as a whole is in the window */
-			double ela = LineEnergy(z, L3M5_LINE, NULL);
+			double ela = mg_xrf_line_energy(z, L3M5_LINE);
 			if (ela >= c->cfg->emin_kev && ela <= c->cfg->emax_kev)
 				for (size_t i = 0; i < MG_ARRAY_SIZE(ss); i++) {
-					if (!(EdgeEnergy(z, ss[i].shell, NULL) < emax_exc))
+					if (!(mg_xrf_edge_energy(z, ss[i].shell) < emax_exc))
 						continue;
 					rc = add_element_family(b, c, z, ss[i].name, ss[i].lo, ss[i].hi, 0);
 					if (rc < 0) {
@@ -634,14 +470,14 @@ static int add_item(builder *b, const ctx_lines *c, const spec_item *it)
 		{FAM_L3, L3M1_LINE, L3Q1_LINE, L3_SHELL, "L3"},
 	};
 	for (size_t i = 0; i < MG_ARRAY_SIZE(sub); i++) {
-		if (it->fam != sub[i].fam || !(EdgeEnergy(z, sub[i].shell, NULL) < emax_exc))
+		if (it->fam != sub[i].fam || !(mg_xrf_edge_energy(z, sub[i].shell) < emax_exc))
 			continue;
 		rc = add_element_family(b, c, z, sub[i].name, sub[i].lo, sub[i].hi, 0);
 		if (rc < 0)
 			return rc;
 		added += rc;
 	}
-	if (want_m && z >= 50 && EdgeEnergy(z, M5_SHELL, NULL) < emax_exc) {
+	if (want_m && z >= 50 && mg_xrf_edge_energy(z, M5_SHELL) < emax_exc) {
 		rc = add_element_family(b, c, z, "M", M1M2_LINE, M5P5_LINE, strict);
 		if (rc < 0)
 			return rc;
@@ -650,9 +486,9 @@ static int add_item(builder *b, const ctx_lines *c, const spec_item *it)
 	if (!added) {
 		if (it->fam == FAM_AUTO)
 			mg_warn(AN_DOM, "%s: no line family excited inside %.2f-%.2f keV; not fitted",
-			        symbols[z], c->cfg->emin_kev, c->cfg->emax_kev);
+			        mg_element_symbol(z), c->cfg->emin_kev, c->cfg->emax_kev);
 		else
-			mg_warn(AN_DOM, "%s %s: not excited or outside %.2f-%.2f keV; not fitted", symbols[z],
+			mg_warn(AN_DOM, "%s %s: not excited or outside %.2f-%.2f keV; not fitted", mg_element_symbol(z),
 			        famnames[it->fam], c->cfg->emin_kev, c->cfg->emax_kev);
 	}
 	return added;
@@ -675,13 +511,13 @@ static int add_scatter(builder *b, const ctx_lines *c)
 	if (cfg->exc.mono_kev > 0) {
 		groups[ng++] = (struct group){"", 0, 0, 0, ""};
 	} else {
-		za = an_symbol_z(cfg->exc.anode, strlen(cfg->exc.anode));
-		if (!za)
+		za = mg_element_z(cfg->exc.anode, strlen(cfg->exc.anode));
+		if (za < 1)
 			return 0;
-		if (EdgeEnergy(za, K_SHELL, NULL) < cfg->exc.kv)
-			groups[ng++] = (struct group){symbols[za], za, KL1_LINE, KP5_LINE, ""};
-		if (EdgeEnergy(za, L3_SHELL, NULL) < cfg->exc.kv)
-			groups[ng++] = (struct group){symbols[za], za, L1L2_LINE, L3Q1_LINE, "-L"};
+		if (mg_xrf_edge_energy(za, K_SHELL) < cfg->exc.kv)
+			groups[ng++] = (struct group){mg_element_symbol(za), za, KL1_LINE, KP5_LINE, ""};
+		if (mg_xrf_edge_energy(za, L3_SHELL) < cfg->exc.kv)
+			groups[ng++] = (struct group){mg_element_symbol(za), za, L1L2_LINE, L3Q1_LINE, "-L"};
 	}
 	for (size_t g = 0; g < ng; g++) {
 		for (int compton = 0; compton < 2; compton++) {
@@ -690,7 +526,7 @@ static int add_scatter(builder *b, const ctx_lines *c)
 			int inwin = 0;
 			if (groups[g].z == 0) {
 				double e = cfg->exc.mono_kev;
-				an_line l = {.e = compton ? ComptonEnergy(e, theta, NULL) : e, .e0 = e, .rate = 1.0};
+				an_line l = {.e = compton ? mg_xrf_compton_energy(e, theta) : e, .e0 = e, .rate = 1.0};
 				e = l.e;
 				int rc = push_line(b, &l);
 				if (rc < 0)
@@ -699,12 +535,12 @@ static int add_scatter(builder *b, const ctx_lines *c)
 				ebest = e;
 			} else {
 				for (int line = groups[g].lo; line >= groups[g].hi; line--) {
-					double r = RadRate(za, line, NULL), e = LineEnergy(za, line, NULL);
+					double r = mg_xrf_radrate(za, line), e = mg_xrf_line_energy(za, line);
 					if (!(r > 2e-3) || !(e > 0.5))
 						continue;
 					double e0 = e;
 					if (compton)
-						e = ComptonEnergy(e, theta, NULL);
+						e = mg_xrf_compton_energy(e, theta);
 					r *= an_det_efficiency(&cfg->det, e);
 					an_line l = {.e = e, .e0 = e0, .rate = r, .iupac = line};
 					int rc = push_line(b, &l);
@@ -727,8 +563,7 @@ static int add_scatter(builder *b, const ctx_lines *c)
 				if (l->e >= cfg->emin_kev && l->e <= cfg->emax_kev)
 					inwin = 1;
 				if (c->escape) {
-					double pa, pb;
-					an_escape_fractions(l->e, &pa, &pb);
+					double pb, pa = mg_xrf_escape_fraction(l->e, &pb);
 					double full = 1.0 - pa - pb;
 					l->esc_a = full > 0 ? pa / full : 0;
 					l->esc_b = full > 0 ? pb / full : 0;
@@ -763,32 +598,34 @@ int an_lines_build(const mg_analysis_config *cfg, an_family **fam, size_t *nfam,
 	int rc = an_matrix_parse(cfg->matrix, &mat);
 	if (rc < 0)
 		return rc;
-	an_beam beam;
-	rc = an_beam_build(&cfg->exc, &beam);
+	const mg_excitation *x = &cfg->exc;
+	mg_xrf_beam *beam = NULL;
+	rc = mg_xrf_beam_new_kramers(x->mono_kev, x->anode, x->kv, x->tube_be_um, x->filter, x->filter_um,
+	                             &beam);
 	if (rc < 0)
 		return rc;
 	double psi1 = cfg->exc.incidence_deg > 0 ? cfg->exc.incidence_deg : 45.0;
 	double psi2 = cfg->exc.takeoff_deg > 0 ? cfg->exc.takeoff_deg : 45.0;
-	ctx_lines c = {.cfg = cfg, .mat = &mat, .beam = &beam, .s1 = sin(psi1 * M_PI / 180),
+	ctx_lines c = {.cfg = cfg, .mat = &mat, .beam = beam, .s1 = sin(psi1 * M_PI / 180),
 	               .s2 = sin(psi2 * M_PI / 180),
 	               .use_matrix = (cfg->flags & MG_AN_MATRIX) && mat.n > 0,
 	               .escape = (cfg->flags & MG_AN_ESCAPE) != 0};
 	builder b = {.shared = -1};
 	double *mu_beam = NULL;
-	c.grid = an_beam_grid_hash(&beam);
-	c.q = malloc((beam.n ? beam.n : 1) * sizeof *c.q);
+	c.grid = mg_xrf_grid_hash(beam->energy_kev, beam->n);
+	c.q = malloc((beam->n ? beam->n : 1) * sizeof *c.q);
 	if (!c.q) {
 		rc = mg_fail(MG_ERR_NOMEM, AN_DOM, "out of memory");
 		goto fail;
 	}
 	if (c.use_matrix) {
-		mu_beam = malloc((beam.n ? beam.n : 1) * sizeof *mu_beam);
+		mu_beam = malloc((beam->n ? beam->n : 1) * sizeof *mu_beam);
 		if (!mu_beam) {
 			rc = mg_fail(MG_ERR_NOMEM, AN_DOM, "out of memory");
 			goto fail;
 		}
-		for (size_t i = 0; i < beam.n; i++)
-			mu_beam[i] = an_matrix_mu(&mat, beam.e[i]);
+		for (size_t i = 0; i < beam->n; i++)
+			mu_beam[i] = mg_xrf_mix_mu(mat.n, mat.z, mat.w, beam->energy_kev[i]);
 		c.mu_beam = mu_beam;
 	}
 	for (int i = 0; i < nit; i++) {
@@ -801,7 +638,7 @@ int an_lines_build(const mg_analysis_config *cfg, an_family **fam, size_t *nfam,
 		if (rc < 0)
 			goto fail;
 	}
-	an_beam_free(&beam);
+	mg_xrf_beam_free(beam);
 	free(mu_beam);
 	free(c.q);
 	*fam = b.fam;
@@ -812,7 +649,7 @@ int an_lines_build(const mg_analysis_config *cfg, an_family **fam, size_t *nfam,
 	*nlines = b.nlines;
 	return 0;
 fail:
-	an_beam_free(&beam);
+	mg_xrf_beam_free(beam);
 	free(mu_beam);
 	free(c.q);
 	free(b.fam);
@@ -841,7 +678,7 @@ int an_cands_build(an_cand **out, size_t *n, double emin, double emax)
 		if (z == 43 || z == 61 || (z >= 84 && z <= 89))
 			continue; /* Tc, Pm, Po..Ac: not found in samples */
 		for (size_t i = 0; i < MG_ARRAY_SIZE(strong); i++) {
-			double e = LineEnergy(z, strong[i].line, NULL);
+			double e = mg_xrf_line_energy(z, strong[i].line);
 			if (!(e > 0) || e < emin - 0.3 || e > emax + 0.3)
 				continue;
 			if (strong[i].line == M5N7_LINE && z < 57)

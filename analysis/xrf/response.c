@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include <gsl/gsl_sf_erf.h>
-#include <xraylib.h>
 
 #include "an.h"
 
@@ -150,8 +149,9 @@ void an_add_peak(const an_shape *s, double e, double area, double extra_sigma, i
 void an_render_family(const an_family *f, const an_line *lines, const an_shape *s, int escape,
                       const double *edges, size_t n, double *col, size_t *lo, size_t *hi)
 {
-	const double esc_ka = escape ? LineEnergy(14, KA_LINE, NULL) : 0; /* Si Kα, Kβ */
-	const double esc_kb = escape ? LineEnergy(14, KB_LINE, NULL) : 0;
+	double esc_ka = 0, esc_kb = 0; /* Si Kα, Kβ */
+	if (escape)
+		mg_xrf_escape_energies(&esc_ka, &esc_kb);
 	memset(col, 0, n * sizeof(double));
 	*lo = n;
 	*hi = 0;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "an.h"
+#include "elements.h"
 #include "internal.h"
 
 #define SHAPE_FLOOR 0.01 /* relative model uncertainty allowed before a residual is a "peak" */
@@ -184,7 +185,7 @@ static void name_peak(const mg_analysis_plan *p, mg_analysis_result *res, double
 		if (!zs[k])
 			continue;
 		len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s?", len ? " " : "",
-		                        an_z_symbol(zs[k]));
+		                        mg_element_symbol(zs[k]));
 		if (len >= sizeof(names))
 			break;
 	}
@@ -193,7 +194,7 @@ static void name_peak(const mg_analysis_plan *p, mg_analysis_result *res, double
 	else if (fitted_near)
 		an_add_warning(res, e, sig,
 		               "a peak at %.2f keV not explained, next to %s %s: line shape or calibration?",
-		               e, an_z_symbol(fitted_near->z), line_label(fitted_near->name));
+		               e, mg_element_symbol(fitted_near->z), line_label(fitted_near->name));
 	else
 		an_add_warning(res, e, sig, "a peak at %.2f keV not explained", e);
 }

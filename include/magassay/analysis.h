@@ -137,6 +137,13 @@ void mg_analysis_config_default(mg_analysis_config *cfg);
  * from a spectrum. MG_ERR_ARG if the spectrum has no calibration. */
 int mg_analysis_config_from_spectrum(mg_analysis_config *cfg, const mg_spectrum *s);
 
+/* Fill the excitation (anode, kV, tube window, filter, angles) and detector
+ * (Be window, dead layer, thickness, air path; noise and Fano when given) of an
+ * analysis configuration from an instrument description (magassay/instrument.h).
+ * Other fields are kept. */
+struct mg_instrument_desc;
+void mg_instrument_desc_to_analysis(const struct mg_instrument_desc *d, mg_analysis_config *cfg);
+
 /* ---------------------------------------------------------------- plan */
 
 typedef struct mg_analysis_plan mg_analysis_plan;

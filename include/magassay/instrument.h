@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* magassay — the instrument description: what the quantification needs to
- * know about the spectrometer (X-ray tube, geometry, detector, atmosphere).
+/* magassay — the instrument description: what the physics needs to know
+ * about a spectrometer (X-ray tube, geometry, detector, atmosphere), for the
+ * quantification and the analysis (layer `physics`, physics/instrument.c).
  *
- * Read from an INI file (`--instrument FILE`, docs/instrument-file.md):
+ * Read from an INI file (`--instrument FILE`, docs/instrument-file.md) through
+ * the suite's one INI reader:
  *
  *   [instrument] name = benchtop-sdd
  *   [tube]       anode = Rh, kv = 40, ua = 20, window_be_um = 125,
@@ -32,6 +34,7 @@
 #include <stddef.h>
 
 #include "magassay/spectrum.h"
+#include "magassay/xray.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -129,11 +132,14 @@ int mg_instrument_desc_apply_spectrum(mg_instrument_desc *d, const mg_spectrum *
 /* "tube.kv", "detector.thickness_mm", ... (static). */
 const char *mg_instr_field_key(mg_instr_field f);
 
-/* Fill the excitation (anode, kV, tube window, filter, angles) and detector
- * (Be window, dead layer, thickness, air path; noise and Fano when given) of an
- * analysis configuration from the description. Other fields are kept. */
-struct mg_analysis_config;
-void mg_instrument_desc_to_analysis(const mg_instrument_desc *d, struct mg_analysis_config *cfg);
+/* The description as the physics layer's tube (current, window, filter,
+ * Ebel's angles; line constant 0 = the default), geometry (angles, beam solid
+ * angle, detector area and distance, atmosphere and its two paths) and sensor
+ * material. mg_instrument_desc_to_analysis (magassay/analysis.h) fills an
+ * analysis configuration. */
+void mg_instrument_desc_tube(const mg_instrument_desc *d, mg_xrf_tube *tube);
+void mg_instrument_desc_geometry(const mg_instrument_desc *d, mg_xrf_geometry *geom);
+enum mg_xrf_sensor mg_instrument_desc_sensor(const mg_instrument_desc *d);
 
 #ifdef __cplusplus
 }

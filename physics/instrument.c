@@ -1,150 +1,23 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The instrument description (`--instrument FILE`): a strict INI reader, the
- * field table, the defaults, spectrum values taking part (conflicts reported)
- * and the conversion to an analysis configuration. docs/instrument-file.md. */
+/* The instrument description (`--instrument FILE`): the field table, the
+ * defaults, the file read through the suite's INI reader (core/inifile.h),
+ * formatting, checks, spectrum values taking part (conflicts reported), and
+ * the description as the physics layer's tube, geometry and sensor.
+ * docs/instrument-file.md. */
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "elements.h"
+#include "inifile.h"
 #include "internal.h"
-#include "magassay/analysis.h"
 #include "magassay/fileio.h"
 #include "magassay/instrument.h"
-#include "quant_internal.h"
 #include "text.h"
 
 #define DOM "instrument"
-
-/* ---------------------------------------------------------------- INI reader */
-
-void q_view_copy(char *buf, size_t size, const char *s, size_t n)
-{
-	if (!size)
-		return;
-	if (n >= size)
-		n = size - 1;
-	if (n)
-		memcpy(buf, s, n);
-	buf[n] = 0;
-}
-
-int q_view_eq(const char *s, size_t n, const char *word)
-{
-	return mg_equals_ci(s, n, word);
-}
-
-static void clip_show(const char *s, size_t n, char *buf, size_t size)
-{
-	size_t k = 0;
-	for (size_t i = 0; i < n && k + 1 < size && i < 40; i++)
-		buf[k++] = isprint((unsigned char)s[i]) ? s[i] : '?';
-	buf[k] = 0;
-}
-
-int q_ini_parse(const char *text, size_t len, const char *name, q_ini_cb cb, void *userdata)
-{
-	if (!name)
-		name = "(memory)";
-	if (!text && len)
-		return mg_fail(MG_ERR_ARG, DOM, "%s: no text", name);
-	if (len && mg_looks_binary(text, len))
-		return mg_fail(MG_ERR_FORMAT, DOM, "%s: binary data, not a text file", name);
-	mg_lines it;
-	const char *ln;
-	size_t n;
-	q_ini_item item = {.section = "", .section_len = 0};
-	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) { /* a UTF-8 byte-order mark */
-		text += 3;
-		len -= 3;
-	}
-	mg_lines_init(&it, text, len);
-	while (mg_lines_next(&it, &ln, &n)) {
-		item.line = it.lineno;
-		for (size_t i = 0; i < n; i++)
-			if ((ln[i] == '#' || ln[i] == ';') && (i == 0 || isspace((unsigned char)ln[i - 1]))) {
-				n = i;
-				break;
-			}
-		mg_trim(&ln, &n);
-		if (n == 0)
-			continue;
-		char show[48];
-		if (ln[0] == '[') {
-			if (n < 2 || ln[n - 1] != ']')
-				return mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: a section header needs a closing ']'",
-				               name, item.line);
-			const char *s = ln + 1;
-			size_t sn = n - 2;
-			mg_trim(&s, &sn);
-			if (sn == 0)
-				return mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: empty section name", name, item.line);
-			item.section = s;
-			item.section_len = sn;
-			item.key = NULL;
-			item.key_len = 0;
-			item.value = NULL;
-			item.value_len = 0;
-			int rc = cb(&item, userdata);
-			if (rc < 0)
-				return rc;
-			continue;
-		}
-		const char *eq = memchr(ln, '=', n);
-		if (!eq) {
-			clip_show(ln, n, show, sizeof show);
-			return mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: expected '[section]' or 'key = value', got '%s'",
-			               name, item.line, show);
-		}
-		const char *k = ln, *v = eq + 1;
-		size_t kn = (size_t)(eq - ln), vn = n - kn - 1;
-		mg_trim(&k, &kn);
-		mg_trim(&v, &vn);
-		if (kn == 0)
-			return mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: a value without a key", name, item.line);
-		if (item.section_len == 0) {
-			clip_show(k, kn, show, sizeof show);
-			return mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: '%s' before any [section]", name, item.line,
-			               show);
-		}
-		item.key = k;
-		item.key_len = kn;
-		item.value = v;
-		item.value_len = vn;
-		int rc = cb(&item, userdata);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
-
-/* ---------------------------------------------------------------- elements */
-
-static const char *const symbols[] = {
-	"",   "H",  "He", "Li", "Be", "B",  "C",  "N",  "O",  "F",  "Ne", "Na", "Mg", "Al", "Si",
-	"P",  "S",  "Cl", "Ar", "K",  "Ca", "Sc", "Ti", "V",  "Cr", "Mn", "Fe", "Co", "Ni", "Cu",
-	"Zn", "Ga", "Ge", "As", "Se", "Br", "Kr", "Rb", "Sr", "Y",  "Zr", "Nb", "Mo", "Tc", "Ru",
-	"Rh", "Pd", "Ag", "Cd", "In", "Sn", "Sb", "Te", "I",  "Xe", "Cs", "Ba", "La", "Ce", "Pr",
-	"Nd", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Hf", "Ta", "W",
-	"Re", "Os", "Ir", "Pt", "Au", "Hg", "Tl", "Pb", "Bi", "Po", "At", "Rn", "Fr", "Ra", "Ac",
-	"Th", "Pa", "U",  "Np", "Pu", "Am", "Cm", "Bk", "Cf"};
-#define NSYM ((int)MG_ARRAY_SIZE(symbols))
-
-int q_symbol_z(const char *s, size_t n)
-{
-	if (!s || n == 0 || n > 2)
-		return -1;
-	for (int z = 1; z < NSYM; z++)
-		if (mg_equals_ci(s, n, symbols[z]))
-			return z;
-	return -1;
-}
-
-const char *q_z_symbol(int z)
-{
-	return z > 0 && z < NSYM ? symbols[z] : "?";
-}
 
 /* ---------------------------------------------------------------- field table */
 
@@ -272,24 +145,22 @@ static int parse_filter(const char *s, size_t n, char sym[4], double *um)
 	const char *e = s, *t = c + 1;
 	size_t en = (size_t)(c - s), tn = n - en - 1;
 	mg_trim(&e, &en);
-	int z = q_symbol_z(e, en);
+	int z = mg_element_z(e, en);
 	double v;
 	if (z < 3 || z > 92 || mg_parse_double(t, tn, &v) < 0 || !(v > 0 && v <= 1e5))
 		return -1;
-	snprintf(sym, 4, "%s", q_z_symbol(z));
+	snprintf(sym, 4, "%s", mg_element_symbol(z));
 	*um = v;
 	return 0;
 }
 
 static int parse_material(const char *s, size_t n, char *out, size_t size)
 {
-	static const char *const known[] = {"Si", "CdTe", "Ge"};
-	for (size_t i = 0; i < MG_ARRAY_SIZE(known); i++)
-		if (mg_equals_ci(s, n, known[i])) {
-			snprintf(out, size, "%s", known[i]);
-			return 0;
-		}
-	return -1;
+	int m = mg_xrf_sensor_parse(s, n);
+	if (m < 0)
+		return -1;
+	snprintf(out, size, "%s", mg_xrf_sensor_name((enum mg_xrf_sensor)m));
+	return 0;
 }
 
 typedef struct pstate {
@@ -300,91 +171,78 @@ typedef struct pstate {
 	long section_line[MG_ARRAY_SIZE(sections)];
 } pstate;
 
-static int on_item(const q_ini_item *it, void *ud)
+static int on_item(const mg_ini_item *it, void *ud)
 {
 	pstate *p = ud;
 	char show[48];
 	if (!it->key) {
 		p->section = -1;
 		for (size_t i = 0; i < MG_ARRAY_SIZE(sections); i++)
-			if (mg_equals_ci(it->section, it->section_len, sections[i]))
+			if (mg_ini_section_is(it, sections[i]))
 				p->section = (int)i;
-		clip_show(it->section, it->section_len, show, sizeof show);
+		mg_ini_show(it->section, it->section_len, show, sizeof show);
 		if (p->section < 0)
-			return mg_fail(MG_ERR_FORMAT, DOM,
-			               "%s line %ld: unknown section [%s] (instrument, tube, geometry, detector, "
-			               "atmosphere)",
-			               p->name, it->line, show);
+			return mg_ini_fail(it, "unknown section [%s] (instrument, tube, geometry, detector, atmosphere)",
+			                   show);
 		if (p->section_line[p->section])
-			return mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: section [%s] given twice (first at line %ld)",
-			               p->name, it->line, show, p->section_line[p->section]);
+			return mg_ini_fail(it, "section [%s] given twice (first at line %ld)", show,
+			                   p->section_line[p->section]);
 		p->section_line[p->section] = it->line;
 		return 0;
 	}
 	const field *f = NULL;
 	for (size_t i = 0; i < MG_ARRAY_SIZE(fields); i++)
-		if (strcmp(fields[i].section, sections[p->section]) == 0 &&
-		    mg_equals_ci(it->key, it->key_len, fields[i].key))
+		if (strcmp(fields[i].section, sections[p->section]) == 0 && mg_ini_key_is(it, fields[i].key))
 			f = &fields[i];
-	clip_show(it->key, it->key_len, show, sizeof show);
+	mg_ini_show(it->key, it->key_len, show, sizeof show);
 	if (!f)
-		return mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: unknown key '%s' in [%s]", p->name, it->line, show,
-		               sections[p->section]);
+		return mg_ini_fail(it, "unknown key '%s' in [%s]", show, sections[p->section]);
 	if (p->seen_line[f->id])
-		return mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: '%s' given twice (first at line %ld)", p->name,
-		               it->line, show, p->seen_line[f->id]);
+		return mg_ini_fail(it, "'%s' given twice (first at line %ld)", show, p->seen_line[f->id]);
 	p->seen_line[f->id] = it->line;
 	char *base = (char *)&p->d;
 	char val[48];
-	clip_show(it->value, it->value_len, val, sizeof val);
+	mg_ini_show(it->value, it->value_len, val, sizeof val);
 	switch (f->type) {
 	case F_TEXT:
 		if (it->value_len == 0 || it->value_len >= f->size)
-			return mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: %s wants 1..%zu characters", p->name,
-			               it->line, f->key, f->size - 1);
+			return mg_ini_fail(it, "%s wants 1..%zu characters", f->key, f->size - 1);
 		for (size_t i = 0; i < it->value_len; i++) {
 			unsigned char ch = (unsigned char)it->value[i];
 			if (ch < 0x20 || ch > 0x7e || ch == '#' || ch == ';')
-				return mg_fail(MG_ERR_FORMAT, DOM,
-				               "%s line %ld: %s: byte %zu is not printable ASCII (or is '#'/';')", p->name,
-				               it->line, f->key, i + 1);
+				return mg_ini_fail(it, "%s: byte %zu is not printable ASCII (or is '#'/';')", f->key,
+				                   i + 1);
 		}
-		q_view_copy(base + f->off, f->size, it->value, it->value_len);
+		memcpy(base + f->off, it->value, it->value_len + 1);
 		break;
 	case F_ELEMENT: {
-		int z = q_symbol_z(it->value, it->value_len);
+		int z = mg_element_z(it->value, it->value_len);
 		if (z < 4 || z > 92)
-			return mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: %s: '%s' is not an element symbol", p->name,
-			               it->line, f->key, val);
-		snprintf(base + f->off, f->size, "%s", q_z_symbol(z));
+			return mg_ini_fail(it, "%s: '%s' is not an element symbol", f->key, val);
+		snprintf(base + f->off, f->size, "%s", mg_element_symbol(z));
 		break;
 	}
 	case F_NUM: {
 		double v;
 		if (mg_parse_double(it->value, it->value_len, &v) < 0)
-			return mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: %s: '%s' is not a number", p->name, it->line,
-			               f->key, val);
+			return mg_ini_fail(it, "%s: '%s' is not a number", f->key, val);
 		if (!((f->lo_open ? v > f->lo : v >= f->lo) && v <= f->hi))
-			return mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: %s = %g outside %s%g, %g]", p->name, it->line,
-			               f->key, v, f->lo_open ? "(" : "[", f->lo, f->hi);
+			return mg_ini_fail(it, "%s = %g outside %s%g, %g]", f->key, v, f->lo_open ? "(" : "[", f->lo,
+			                   f->hi);
 		memcpy(base + f->off, &v, sizeof v);
 		break;
 	}
 	case F_FILTER:
 		if (parse_filter(it->value, it->value_len, p->d.filter, &p->d.filter_um) < 0)
-			return mg_fail(MG_ERR_FORMAT, DOM,
-			               "%s line %ld: filter: '%s' is not 'none' or ELEMENT:THICKNESS_UM (Al:100)",
-			               p->name, it->line, val);
+			return mg_ini_fail(it, "filter: '%s' is not 'none' or ELEMENT:THICKNESS_UM (Al:100)", val);
 		break;
 	case F_MATERIAL:
 		if (parse_material(it->value, it->value_len, p->d.det_material, sizeof p->d.det_material) < 0)
-			return mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: material: '%s' is not Si, CdTe or Ge", p->name,
-			               it->line, val);
+			return mg_ini_fail(it, "material: '%s' is not Si, CdTe or Ge", val);
 		break;
 	case F_PATH:
 		if (parse_path(it->value, it->value_len, &p->d.path) < 0)
-			return mg_fail(MG_ERR_FORMAT, DOM, "%s line %ld: path: '%s' is not vacuum, air or helium",
-			               p->name, it->line, val);
+			return mg_ini_fail(it, "path: '%s' is not vacuum, air or helium", val);
 		break;
 	}
 	p->d.set |= 1ul << f->id;
@@ -401,7 +259,7 @@ int mg_instrument_desc_parse(const char *text, size_t len, const char *name, mg_
 	mg_instrument_desc_default(&p->d);
 	p->name = name ? name : "(instrument)";
 	p->section = -1;
-	int rc = q_ini_parse(text, len, p->name, on_item, p);
+	int rc = mg_ini_parse(text, len, p->name, DOM, on_item, p);
 	if (rc == 0 && !p->section_line[1] && !p->section_line[2] && !p->section_line[3] &&
 	    !p->section_line[4] && !p->section_line[0])
 		rc = mg_fail(MG_ERR_FORMAT, DOM, "%s: no section: not an instrument file", p->name);
@@ -434,7 +292,7 @@ int mg_instrument_desc_check(const mg_instrument_desc *d)
 {
 	if (!d)
 		return mg_fail(MG_ERR_ARG, DOM, "instrument: NULL");
-	int za = q_symbol_z(d->anode, strnlen(d->anode, sizeof d->anode));
+	int za = mg_element_z(d->anode, strnlen(d->anode, sizeof d->anode));
 	if (za < 4 || za > 92)
 		return mg_fail(MG_ERR_ARG, DOM, "tube anode '%.4s' is not an element", d->anode);
 	if (!(d->kv > 2 && d->kv <= 100))
@@ -451,7 +309,7 @@ int mg_instrument_desc_check(const mg_instrument_desc *d)
 	    !(d->filter_um >= 0) || !(d->det_area_mm2 > 0) || !(d->det_distance_mm > 0) || !(d->beam_sr > 0))
 		return mg_fail(MG_ERR_ARG, DOM, "negative or zero thickness, path, area or distance");
 	if (d->filter[0]) {
-		int zf = q_symbol_z(d->filter, strnlen(d->filter, sizeof d->filter));
+		int zf = mg_element_z(d->filter, strnlen(d->filter, sizeof d->filter));
 		if (zf < 3 || !(d->filter_um > 0))
 			return mg_fail(MG_ERR_ARG, DOM, "filter '%.4s:%g' is not ELEMENT:THICKNESS_UM", d->filter,
 			               d->filter_um);
@@ -567,12 +425,12 @@ static void take_num(merger *m, mg_instr_field f, double v)
 
 static void take_anode(merger *m, const char *s)
 {
-	int z = q_symbol_z(s, strlen(s));
+	int z = mg_element_z(s, strlen(s));
 	if (z < 4 || z > 92)
 		return;
-	if ((m->d->set & (1ul << MG_INSTR_ANODE)) && strcmp(m->d->anode, q_z_symbol(z)) != 0)
-		conflict(m, MG_INSTR_ANODE, q_z_symbol(z));
-	snprintf(m->d->anode, sizeof m->d->anode, "%s", q_z_symbol(z));
+	if ((m->d->set & (1ul << MG_INSTR_ANODE)) && strcmp(m->d->anode, mg_element_symbol(z)) != 0)
+		conflict(m, MG_INSTR_ANODE, mg_element_symbol(z));
+	snprintf(m->d->anode, sizeof m->d->anode, "%s", mg_element_symbol(z));
 	m->d->from_spectrum |= 1ul << MG_INSTR_ANODE;
 }
 
@@ -686,28 +544,39 @@ int mg_instrument_desc_apply_spectrum(mg_instrument_desc *d, const mg_spectrum *
 	return (int)m.n;
 }
 
-/* ---------------------------------------------------------------- analysis */
+/* ---------------------------------------------------------------- physics */
 
-void mg_instrument_desc_to_analysis(const mg_instrument_desc *d, mg_analysis_config *cfg)
+void mg_instrument_desc_tube(const mg_instrument_desc *d, mg_xrf_tube *t)
 {
-	if (!d || !cfg)
-		return;
-	mg_excitation *e = &cfg->exc;
-	e->mono_kev = 0;
-	snprintf(e->anode, sizeof e->anode, "%s", d->anode);
-	e->kv = d->kv;
-	e->tube_be_um = d->window_be_um;
-	snprintf(e->filter, sizeof e->filter, "%s", d->filter);
-	e->filter_um = d->filter[0] ? d->filter_um : 0;
-	e->incidence_deg = d->incidence_deg;
-	e->takeoff_deg = d->takeoff_deg;
-	mg_detector_model *m = &cfg->det;
-	m->be_um = d->det_be_um;
-	m->dead_layer_um = d->det_dead_layer_um;
-	m->thickness_mm = strcmp(d->det_material, "Si") == 0 ? d->det_thickness_mm : 0;
-	m->air_mm = d->path == MG_INSTR_AIR ? d->path_mm : 0;
-	if (d->set & (1ul << MG_INSTR_DET_NOISE))
-		m->noise_kev = d->noise_kev;
-	if (d->set & (1ul << MG_INSTR_DET_FANO))
-		m->fano = d->fano;
+	memset(t, 0, sizeof *t);
+	snprintf(t->anode, sizeof t->anode, "%s", d->anode);
+	t->kv = d->kv;
+	t->current_ua = d->ua;
+	t->be_window_um = d->window_be_um;
+	if (d->filter[0] && d->filter_um > 0) {
+		snprintf(t->filter, sizeof t->filter, "%s", d->filter);
+		t->filter_um = d->filter_um;
+	}
+	t->electron_angle_deg = d->electron_angle_deg;
+	t->takeoff_angle_deg = d->anode_takeoff_deg;
+}
+
+void mg_instrument_desc_geometry(const mg_instrument_desc *d, mg_xrf_geometry *g)
+{
+	memset(g, 0, sizeof *g);
+	g->incidence_deg = d->incidence_deg;
+	g->takeoff_deg = d->takeoff_deg;
+	g->beam_sr = d->beam_sr;
+	g->det_area_mm2 = d->det_area_mm2;
+	g->det_distance_mm = d->det_distance_mm;
+	g->atmosphere = d->path == MG_INSTR_AIR ? MG_XRF_AIR : d->path == MG_INSTR_HELIUM ? MG_XRF_HELIUM
+	                                                                                  : MG_XRF_VACUUM;
+	g->tube_path_mm = d->tube_path_mm;
+	g->det_path_mm = d->path_mm;
+}
+
+enum mg_xrf_sensor mg_instrument_desc_sensor(const mg_instrument_desc *d)
+{
+	int s = mg_xrf_sensor_parse(d->det_material, strnlen(d->det_material, sizeof d->det_material));
+	return s < 0 ? MG_XRF_SENSOR_SI : (enum mg_xrf_sensor)s;
 }

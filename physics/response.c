@@ -1,73 +1,16 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Silicon drift detector response for the simulated spectrometer: efficiency
- * (Be window, dead layer, active thickness), resolution, Si Kα/Kβ escape
- * (Reed & Ware), and the line shape Gaussian + low-energy exponential tail +
- * step, integrated over each channel. Reference: xrf-physics.md §3. */
+/* The detected spectrum of peaks arriving at a silicon drift detector:
+ * efficiency and Si Kα/Kβ escape (detector.c), and the line shape Gaussian +
+ * low-energy exponential tail + step, integrated over each channel of an
+ * energy axis. Reference: xrf-physics.md §3. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <xraylib.h>
-
 #include "internal.h"
-#include "magassay/xrfsim.h"
+#include "physics_internal.h"
 
-#define DOM "xrfsim"
-
-#define RHO_BE 1.848
-#define RHO_SI 2.33
-#define EPS_SI 0.00385 /* keV per electron–hole pair (PyMca/xmimsim convention) */
-#define FWHM_PER_SIGMA 2.3548200450309493
-#define NSIG 7.0       /* exact evaluation within ±NSIG σ of a peak */
-
-/* Window and dead-layer transmission. */
-static double entrance(const mg_xrf_detector *d, double e)
-{
-	return exp(-CS_Total(4, e, NULL) * RHO_BE * d->be_um * 1e-4 -
-	           CS_Total(14, e, NULL) * RHO_SI * d->dead_layer_um * 1e-4);
-}
-
-double mg_xrf_detector_efficiency(const mg_xrf_detector *det, double e_kev)
-{
-	if (!det || !(e_kev > 0))
-		return 0.0;
-	double absorbed = -expm1(-CS_Photo(14, e_kev, NULL) * RHO_SI * det->thickness_mm * 0.1);
-	return entrance(det, e_kev) * absorbed;
-}
-
-double mg_xrf_detector_fwhm(const mg_xrf_detector *det, double e_kev)
-{
-	if (!det)
-		return 0.0;
-	double e = e_kev > 0 ? e_kev : 0.0;
-	return sqrt(det->noise_fwhm_kev * det->noise_fwhm_kev +
-	            FWHM_PER_SIGMA * FWHM_PER_SIGMA * det->fano * EPS_SI * e);
-}
-
-/* Reed & Ware: P = ½·(Q_f(E)/μ(E))·[1 − r·ln(1 + 1/r)], r = μ(E_f)/μ(E). */
-static double escape_one(double e, int line)
-{
-	double ef = LineEnergy(14, line, NULL);
-	double q = CS_FluorLine_Kissel_Cascade(14, line, e, NULL);
-	double mu = CS_Total(14, e, NULL);
-	if (!(q > 0) || !(mu > 0) || !(ef > 0))
-		return 0.0;
-	double r = CS_Total(14, ef, NULL) / mu;
-	double p = 0.5 * (q / mu) * (1.0 - r * log1p(1.0 / r));
-	return p > 0 ? p : 0.0;
-}
-
-double mg_xrf_escape_fraction(double e_kev, double *kb)
-{
-	double edge = EdgeEnergy(14, K_SHELL, NULL);
-	if (kb)
-		*kb = 0.0;
-	if (!(e_kev > edge))
-		return 0.0;
-	if (kb)
-		*kb = escape_one(e_kev, KB_LINE);
-	return escape_one(e_kev, KA_LINE);
-}
+#define NSIG 7.0 /* exact evaluation within ±NSIG σ of a peak */
 
 /* ------------------------------------------------------------ line shape */
 
@@ -126,7 +69,7 @@ static void add_shape(struct resp *r, double ep, double area, double sigma_det, 
 	if (!(area > 0))
 		return;
 	double sigma = sqrt(sigma_det * sigma_det + sigma_x * sigma_x);
-	int shaped = !(r->flags & MG_XRFSIM_NO_TAIL);
+	int shaped = !(r->flags & MG_XRF_NO_TAIL);
 	double beta = r->det->tail_slope_kev;
 	double at = shaped ? r->det->tail_fraction * area : 0.0;
 	double hd = shaped ? r->det->step_height * area / (sigma_det * sqrt(2 * M_PI)) : 0.0;
@@ -197,12 +140,12 @@ int mg_xrf_detector_response(const mg_xrf_detector *det, const mg_xrf_axis *axis
                              double *rate_ch, double *rate_above)
 {
 	if (!det || !axis || !rate_ch || (npeaks && !peaks))
-		return mg_fail(MG_ERR_ARG, DOM, "detector response: NULL argument");
+		return mg_fail(MG_ERR_ARG, XR_DOM, "detector response: NULL argument");
 	if (axis->nchan < 1 || axis->nchan > MG_XRF_MAX_CHANNELS || !(axis->gain_kev > 0))
-		return mg_fail(MG_ERR_ARG, DOM, "detector response: bad axis (%d channels, %g keV/ch)",
+		return mg_fail(MG_ERR_ARG, XR_DOM, "detector response: bad axis (%d channels, %g keV/ch)",
 		               axis->nchan, axis->gain_kev);
-	if (!(det->tail_slope_kev >= 0.005) && det->tail_fraction > 0 && !(flags & MG_XRFSIM_NO_TAIL))
-		return mg_fail(MG_ERR_ARG, DOM, "detector: tail slope %g keV below 0.005",
+	if (!(det->tail_slope_kev >= 0.005) && det->tail_fraction > 0 && !(flags & MG_XRF_NO_TAIL))
+		return mg_fail(MG_ERR_ARG, XR_DOM, "detector: tail slope %g keV below 0.005",
 		               det->tail_slope_kev);
 	const size_t n = (size_t)axis->nchan;
 	struct resp r = {.det = det, .ax = axis, .flags = flags, .out = rate_ch};
@@ -213,12 +156,12 @@ int mg_xrf_detector_response(const mg_xrf_detector *det, const mg_xrf_axis *axis
 		free(r.tailinj);
 		free(r.flat);
 		free(r.cdf);
-		return mg_fail(MG_ERR_NOMEM, DOM, "detector response: out of memory");
+		return mg_fail(MG_ERR_NOMEM, XR_DOM, "detector response: out of memory");
 	}
 	memset(rate_ch, 0, n * sizeof(double));
-	const double esc_ka = LineEnergy(14, KA_LINE, NULL);
-	const double esc_kb = LineEnergy(14, KB_LINE, NULL);
-	const double fwhm2sig = 1.0 / FWHM_PER_SIGMA;
+	double esc_ka, esc_kb;
+	mg_xrf_escape_energies(&esc_ka, &esc_kb);
+	const double fwhm2sig = 1.0 / XR_FWHM_PER_SIGMA;
 
 	for (size_t i = 0; i < npeaks; i++) {
 		double e = peaks[i].energy_kev, rate = peaks[i].rate;
@@ -227,8 +170,9 @@ int mg_xrf_detector_response(const mg_xrf_detector *det, const mg_xrf_axis *axis
 			continue;
 		double detected = rate * mg_xrf_detector_efficiency(det, e);
 		double pa = 0, pb = 0;
-		if (!(flags & MG_XRFSIM_NO_ESCAPE)) {
-			double into = rate * entrance(det, e);
+		if (!(flags & MG_XRF_NO_ESCAPE)) {
+			double into =
+				rate * xr_entrance(MG_XRF_SENSOR_SI, det->be_um, det->dead_layer_um, 0.0, e);
 			pa = mg_xrf_escape_fraction(e, &pb);
 			pa *= into;
 			pb *= into;
