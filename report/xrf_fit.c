@@ -13,11 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xraylib.h>
+#include <xraylib-lines.h>
 
+#include "elements.h"
 #include "internal.h"
 #include "magassay/analysis.h"
 #include "magassay/format.h"
+#include "magassay/xray.h"
 #include "report_internal.h"
 
 void rp_xrf_clear(rp_xrf *x)
@@ -67,24 +69,15 @@ static int add_marker(rp_xrf *x, size_t *cap, const char *label, double e)
 /* Element symbol → Z (0 if not an element). */
 static int element_z(const char *sym)
 {
-	xrl_error *err = NULL;
-	int z = SymbolToAtomicNumber(sym, &err);
-	if (err) {
-		xrl_error_free(err);
-		return 0;
-	}
-	return z;
+	int z = mg_element_z(sym, strlen(sym));
+	return z > 0 ? z : 0;
 }
 
+/* Energy of a line, NAN where the data has none. */
 static double line_energy(int z, int line)
 {
-	xrl_error *err = NULL;
-	double e = LineEnergy(z, line, &err);
-	if (err) {
-		xrl_error_free(err);
-		return NAN;
-	}
-	return e;
+	double e = mg_xrf_line_energy(z, line);
+	return e > 0 ? e : NAN;
 }
 
 /* Markers at the main lines of an element that fall inside (0.8, emax). */

@@ -10,7 +10,10 @@
 # after it in ALLOWED below, nothing else. Public headers (include/magassay/)
 # belong to the layer that implements them (OWNER below); a public header
 # that is not in OWNER fails the check, so a new header must be placed.
-# Tests and benchmarks may include anything.
+# Some external libraries belong to one layer (LIBRARY below): the X-ray data
+# only to physics, the databases only to the store, USB and serial only to
+# the drivers' transports, the drawing only to plot and report.
+# Tests and benchmarks may include anything. There are no exceptions.
 set -euo pipefail
 
 declare -A ALLOWED=(
@@ -25,7 +28,7 @@ declare -A ALLOWED=(
   [acq]="core formats drivers store calib"
   [sequence]="core formats drivers analysis store calib"
   [reprocess]="core formats physics calib analysis store"
-  [report]="core formats calib plot analysis store"
+  [report]="core formats physics calib plot analysis store"
   [serve]="core formats physics calib plot drivers analysis store acq sequence reprocess report"
   [cli]="core formats physics calib plot drivers analysis store acq sequence reprocess report serve"
 )
@@ -48,16 +51,24 @@ declare -A OWNER=(
   [serve.h]=serve
 )
 
+# External headers that only the listed layers may include.
+declare -A LIBRARY=(
+  [xraylib.h]="physics"
+  [sqlite3.h]="store" [libpq-fe.h]="store"
+  [libusb.h]="drivers" [libusb-1.0/libusb.h]="drivers" [libserialport.h]="drivers"
+  [cairo.h]="plot report" [cairo-pdf.h]="plot report" [pango/pangocairo.h]="plot" [png.h]="plot"
+  [ini.h]="core"
+)
+
 # The layer of a path relative to the source root, or "" (tests, bench, ...).
 layer_of() {
   local top="${1%%/*}"
   [ -n "${ALLOWED[$top]+x}" ] && echo "$top" || echo ""
 }
 
-# check ROOT EXCEPTIONS_FILE: print violations not excused, and stale excuses.
+# check ROOT: print every forbidden include; 1 if there is one.
 check() {
-  local root="$1" exceptions="$2" bad=0 f inc target tl fl
-  declare -A seen=()
+  local root="$1" bad=0 f inc target tl fl lib
   local -a files
   mapfile -t files < <(cd "$root" && find . \( -name '*.c' -o -name '*.h' \) -not -path './tests/*' \
                          -not -path './bench/*' -not -path './build*' -not -path './.git/*' | sed 's|^\./||' | sort)
@@ -101,24 +112,17 @@ check() {
       if [[ " ${ALLOWED[$fl]} " == *" $tl "* ]]; then
         continue
       fi
-      local edge="$f -> $target"
-      if [ -f "$exceptions" ] && grep -qxF "$edge" "$exceptions"; then
-        seen["$edge"]=1
-        continue
-      fi
-      echo "$edge: $fl may not include $tl (allowed: ${ALLOWED[$fl]:-nothing})"
+      echo "$f -> $target: $fl may not include $tl (allowed: ${ALLOWED[$fl]:-nothing})"
       bad=1
     done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$root/$f")
+    [[ "$f" == include/magassay/* ]] && continue
+    while IFS= read -r lib; do
+      [ -z "${LIBRARY[$lib]+x}" ] && continue
+      [[ " ${LIBRARY[$lib]} " == *" $fl "* ]] && continue
+      echo "$f -> <$lib>: only ${LIBRARY[$lib]} may use it, not $fl"
+      bad=1
+    done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*<\([^>]*\)>.*/\1/p' "$root/$f")
   done
-  if [ -f "$exceptions" ]; then
-    while IFS= read -r edge; do
-      [[ -z "$edge" || "$edge" == \#* ]] && continue
-      if [ -z "${seen[$edge]+x}" ]; then
-        echo "stale exception (the include is gone: delete the line): $edge"
-        bad=1
-      fi
-    done < "$exceptions"
-  fi
   return $bad
 }
 
@@ -132,20 +136,27 @@ if [ "${1:-}" = "--self-test" ]; then
   : > "$t/include/magassay/error.h"
   : > "$t/core/internal.h"
   printf '#include "internal.h"\n#include "magassay/error.h"\n' > "$t/analysis/fit.c"
-  check "$t" /dev/null > "$t/out1" || { echo "self-test: a clean tree failed:"; cat "$t/out1"; exit 1; }
+  check "$t" > "$t/out1" || { echo "self-test: a clean tree failed:"; cat "$t/out1"; exit 1; }
   echo '#include "magassay/store.h"' >> "$t/analysis/fit.c"
-  if check "$t" /dev/null > "$t/out2"; then
+  if check "$t" > "$t/out2"; then
     echo "self-test: analysis -> store was not caught"
     exit 1
   fi
   grep -q 'analysis/fit.c -> magassay/store.h: analysis may not include store' "$t/out2" ||
     { echo "self-test: wrong message:"; cat "$t/out2"; exit 1; }
-  echo "self-test: a forbidden include (analysis -> store) fails the check, as it must"
+  printf '#include "internal.h"\n#include <sqlite3.h>\n' > "$t/analysis/fit.c"
+  if check "$t" > "$t/out3"; then
+    echo "self-test: analysis -> <sqlite3.h> was not caught"
+    exit 1
+  fi
+  grep -q 'analysis/fit.c -> <sqlite3.h>: only store may use it, not analysis' "$t/out3" ||
+    { echo "self-test: wrong message:"; cat "$t/out3"; exit 1; }
+  echo "self-test: a forbidden include (analysis -> store, analysis -> <sqlite3.h>) fails the check, as it must"
   exit 0
 fi
 
 root="${1:?usage: check_layers.sh SOURCE_DIR | --self-test}"
-if check "$root" "$root/tests/arch/layer-exceptions.txt"; then
+if check "$root"; then
   echo "layers: every include of the library and the CLI follows docs/architecture.md#layers"
 else
   echo "layers: forbidden includes above (docs/architecture.md#layers)"
