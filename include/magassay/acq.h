@@ -33,6 +33,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 /* ------------------------------------------------------------ profiles */
 
@@ -256,6 +258,7 @@ typedef struct mg_acq_recover_summary {
  * be read (items that fail are counted in sum->failed, not returned). */
 int mg_acq_recover(mg_store *st, mg_acq_recover_cb cb, void *userdata, mg_acq_recover_summary *sum);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -37,6 +37,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 #define MG_ANALYSIS_MAX_FAMILIES 96
 #define MG_ANALYSIS_MAX_WARNINGS 16
@@ -337,6 +339,7 @@ int mg_analysis_elements_check(const char *elements);
 int mg_analysis_family_curve(const mg_analysis_plan *plan, const mg_analysis_result *res, size_t family,
                              double *out, size_t nchan);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

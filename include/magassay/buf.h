@@ -10,6 +10,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 typedef struct mg_buf {
 	char *data;   /* always NUL-terminated when len > 0 (the NUL is not counted) */
@@ -26,6 +28,7 @@ int mg_buf_puts(mg_buf *b, const char *s);
 int mg_buf_printf(mg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int mg_buf_status(const mg_buf *b);    /* MG_OK or MG_ERR_NOMEM */
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

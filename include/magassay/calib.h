@@ -33,6 +33,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 /* ---------------------------------------------------------------- energy and resolution */
 
@@ -211,6 +213,7 @@ int mg_calib_record_export(const mg_calib_record *r, const char *path);
 int mg_calib_record_import(const char *path, mg_calib_record *out);
 int mg_calib_record_parse(const char *json, size_t len, const char *name, mg_calib_record *out);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

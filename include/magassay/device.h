@@ -32,6 +32,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 /* ------------------------------------------------------------ discovery */
 
@@ -231,6 +233,7 @@ typedef struct mg_dp5sim_stats {
 } mg_dp5sim_stats;
 mg_dp5sim_stats mg_dp5sim_get_stats(mg_dp5sim *sim);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

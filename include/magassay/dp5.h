@@ -25,6 +25,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 #define MG_DP5_SYNC1 0xF5
 #define MG_DP5_SYNC2 0xFA
@@ -377,6 +379,7 @@ typedef struct mg_dp5_config_entry {
 } mg_dp5_config_entry;
 const mg_dp5_config_entry *mg_dp5_config_table(size_t *count);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

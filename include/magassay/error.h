@@ -11,6 +11,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 enum mg_err {
 	MG_OK = 0,
@@ -45,6 +47,7 @@ const char *mg_error_detail(void);
 /* Forget the recorded detail (callers rarely need this). */
 void mg_error_clear(void);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -8,6 +8,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 /* Read a whole regular file of at most max_bytes. *data is malloc'ed and
  * NUL-terminated (the NUL not counted in *len). */
@@ -18,6 +20,7 @@ int mg_file_read_all(const char *path, size_t max_bytes, unsigned char **data, s
  * file is removed and path is untouched. ENOSPC/EFBIG give MG_ERR_NOSPACE. */
 int mg_file_write_atomic(const char *path, const void *data, size_t len);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

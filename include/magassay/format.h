@@ -16,6 +16,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 typedef enum mg_format_id {
 	MG_FORMAT_UNKNOWN = 0,
@@ -58,6 +60,7 @@ int mg_spectrum_read_file(const char *path, const mg_format **fmt_out, mg_spectr
 /* Serialise with fmt and write atomically (temporary file, fsync, rename). */
 int mg_spectrum_write_file(const mg_spectrum *s, const char *path, const mg_format *fmt);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

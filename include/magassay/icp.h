@@ -15,6 +15,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 #define MG_ICP_MAX_PIXELS 128   /* pixels in one spectral window */
 #define MG_ICP_MAX_LINES 32     /* configured lines (analytes + internal standard + matrix) */
@@ -62,6 +64,7 @@ typedef struct mg_icp_measurement {
 	char start_time[40];     /* ISO 8601 UTC, "…Z" */
 } mg_icp_measurement;
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

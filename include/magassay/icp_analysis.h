@@ -44,6 +44,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 #define MG_ICP_MAX_ANALYTES 24     /* analytes in a method */
 #define MG_ICP_MAX_ALT_LINES 3     /* extra (confirmation) lines per analyte */
@@ -706,6 +708,7 @@ const mg_icp_item_result *mg_icp_eval_result(const mg_icp_eval *e, size_t item);
  * order): their count, and *rows. 0 without a CSV. */
 size_t mg_icp_eval_csv_rows(const mg_icp_eval *e, size_t item, const size_t **rows);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

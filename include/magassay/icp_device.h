@@ -33,6 +33,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 /* ------------------------------------------------------------ profiles */
 
@@ -244,6 +246,7 @@ typedef struct mg_icpsim_stats {
 } mg_icpsim_stats;
 mg_icpsim_stats mg_icpsim_get_stats(mg_icpsim *sim);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -9,6 +9,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 /* Ids (batch, sample) are 1..MG_ID_MAX bytes. */
 #define MG_ID_MAX 64
@@ -19,6 +21,7 @@ extern "C" {
  * Only validated ids ever become path components. */
 int mg_id_validate(const char *id);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

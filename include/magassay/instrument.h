@@ -39,6 +39,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 typedef enum mg_instr_path {
 	MG_INSTR_VACUUM = 0,
@@ -141,6 +143,7 @@ void mg_instrument_desc_tube(const mg_instrument_desc *d, mg_xrf_tube *tube);
 void mg_instrument_desc_geometry(const mg_instrument_desc *d, mg_xrf_geometry *geom);
 enum mg_xrf_sensor mg_instrument_desc_sensor(const mg_instrument_desc *d);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

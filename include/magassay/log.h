@@ -9,6 +9,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 enum mg_loglevel {
 	MG_LOG_NONE = 0,
@@ -33,6 +35,7 @@ void mg_log(int level, const char *domain, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void mg_logv(int level, const char *domain, const char *fmt, va_list ap);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

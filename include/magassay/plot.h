@@ -13,6 +13,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 typedef enum mg_plot_size {
 	MG_PLOT_SCREEN = 0, /* 1200 × 750 px, 15 px text */
@@ -41,6 +43,7 @@ typedef struct mg_plot_meta {
 	const char *source;      /* e.g. "measurement 3f9c2a1b-...", or the spectrum's file */
 } mg_plot_meta;
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

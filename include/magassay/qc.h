@@ -29,6 +29,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 /* ---- Westgard rules on one series --------------------------------------- */
 
@@ -195,6 +197,7 @@ int mg_qc_record_check_standard(mg_store *st, long long measurement_id, const ch
                                 const char *element, const char *line, double line_kev,
                                 const double ref_cal[3], const char *operator_name);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -41,6 +41,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 #define MG_QUANT_MAX_NOTES 12
 
@@ -364,6 +366,7 @@ void mg_quant_totals(mg_quant_result *r);
  * sample is flagged coated: never classified). */
 int mg_grade_classify(const mg_grade_table *t, mg_quant_result *r);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -31,6 +31,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 /* ---- plot kinds from data ------------------------------------------------ */
 
@@ -170,6 +172,7 @@ int mg_report_batch_json(mg_store *st, const char *batch_id, const mg_report_opt
  * RFC 4180 quoting when it holds a comma, quote, CR or LF. NULL = empty cell. */
 int mg_csv_append_text(mg_buf *b, const char *text);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -34,6 +34,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 #define MG_REPROCESS_MAX_ELEMENTS 32
 
@@ -129,6 +131,7 @@ int mg_reprocess_in_shard(const char *uuid, int k, int n);
  * every case. An interruption through `stop` returns 0 with summary->interrupted. */
 int mg_reprocess_run(const mg_reprocess_config *cfg, mg_reprocess_summary *summary);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

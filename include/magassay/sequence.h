@@ -31,6 +31,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 struct mg_store;
 struct mg_icp_device;
@@ -103,6 +105,7 @@ void mg_icp_run_calibration(const mg_icp_run *r, long long *id, int *version);
  * with value, limits and outcome, samples to re-run, status and error. */
 int mg_icp_run_json(const mg_icp_run *r, char **out);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

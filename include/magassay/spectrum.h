@@ -18,6 +18,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 #define MG_SPECTRUM_MAX_CHANNELS 16384
 
@@ -123,6 +125,7 @@ int mg_spectrum_validate(const mg_spectrum *s);
 int mg_energy_cal_fit(mg_energy_cal *cal, const double *channel, const double *energy_kev,
                       size_t npoints, int quadratic);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

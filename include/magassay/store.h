@@ -33,6 +33,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 typedef struct mg_store mg_store;
 
@@ -353,6 +355,7 @@ typedef void (*mg_check_cb)(const mg_check_issue *issue, void *userdata);
  * all good) or a negative error if the check could not run. */
 int mg_store_check(mg_store *st, mg_check_cb cb, void *userdata);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

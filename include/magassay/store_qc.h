@@ -24,6 +24,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 /* QC quantities magassay evaluates (other [a-z0-9_] names are stored and
  * charted too). */
@@ -127,6 +129,7 @@ typedef int (*mg_qc_override_cb)(const mg_qc_override *o, void *userdata);
 /* Overrides of a batch (NULL: all), oldest first. */
 int mg_store_qc_overrides_list(mg_store *st, const char *batch_id, mg_qc_override_cb cb, void *userdata);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

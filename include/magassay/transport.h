@@ -31,6 +31,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 /* ---------------------------------------------------------------- URIs */
 
@@ -180,6 +182,7 @@ int mg_transport_register_sim(const char *name, mg_simdev_factory factory, void 
  * sim: URI without the '?', e.g. "drop=3@10&stall=2". */
 int mg_transport_open_loopback(mg_simdev *dev, const char *faults, mg_transport **out);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

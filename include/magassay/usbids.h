@@ -11,6 +11,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 typedef enum mg_usb_kind {
 	MG_USB_DP5,      /* Amptek DP5 family, native USB (libusb bulk) */
@@ -31,6 +33,7 @@ typedef struct mg_usb_id {
 
 const mg_usb_id *mg_usb_ids(size_t *count);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -28,6 +28,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 #define MG_XRF_MAX_ELEMENTS 24 /* elements per layer */
 #define MG_XRF_MAX_COATINGS 4  /* coating layers above the substrate */
@@ -336,6 +338,7 @@ double mg_xrf_secondary_ratio(const mg_xrf_layer *layer, int z, int line, double
  * half of it). Exposed for tests. */
 double mg_xrf_deboer_l(double mu1, double mu2, double muj, double d);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

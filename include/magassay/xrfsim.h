@@ -34,6 +34,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The public API: exported from libmagassay.so, which hides everything else. */
+#pragma GCC visibility push(default)
 
 #define MG_XRF_MIN_CHANNELS 256 /* the simulator's axis: MG_XRF_MIN_CHANNELS..MG_XRF_MAX_CHANNELS */
 
@@ -162,6 +164,7 @@ double mg_xrfsim_real_for_live(const mg_xrfsim_model *m, double live_s);
  * caller stops at the first step reaching the preset), INFINITY if no rate. */
 double mg_xrfsim_real_for_counts(const mg_xrfsim_model *m, double slow_counts);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif
