@@ -22,7 +22,9 @@
  *
  *   accuracy_audit [--repeats N] [--live S] [--physics xraylib,perturbed,fisx]
  *                  [--seed N] [--tube kramers|depth] [--kv KV] [--filter EL:UM]
- *                  [--drift PCT] [--instrument FILE] [--json FILE|-] [--verbose] */
+ *                  [--drift PCT] [--instrument FILE] [--json FILE|-] [--verbose]
+ *                  [--no-refine] [--no-reference]
+ * The last two leave out a step of the recipe, to see what it is worth. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +36,7 @@
 #include "magassay/error.h"
 #include "magassay/log.h"
 #include "magassay/quant.h"
+#include "audit.h"
 #include "xrfgen.h"
 
 #define NCH 2048
@@ -42,83 +45,32 @@
 
 /* ---------------------------------------------------------------- what is measured */
 
-typedef struct grade {
-	const char *name;
-	double nd, pr, dy, tb, co;
-} grade;
-
-static const grade grades[] = {
+const grade grades[NGRADE] = {
 	{"N, Nd only", 31.0, 0.0, 0.0, 0.0, 0.0},     {"N, didymium", 24.5, 6.5, 0.0, 0.2, 1.0},
 	{"M-H", 23.0, 6.0, 1.2, 0.0, 1.5},            {"SH", 22.0, 5.5, 3.0, 0.5, 2.0},
 	{"UH", 21.0, 4.0, 6.0, 1.0, 3.0},             {"EH", 20.0, 3.0, 10.0, 0.0, 5.0},
 	{"GBD, Tb-diffused", 26.0, 8.0, 0.5, 1.5, 0.5},
 };
-#define NGRADE ((int)(sizeof grades / sizeof grades[0]))
 static const grade reference = {"reference N42", 23.0, 6.5, 0.5, 0.0, 1.0};
 
 static const int pure_z[] = {26, 27, 60, 59, 66, 65};
 #define NPURE 6
 
-/* Elements recorded per spectrum (the table prints the first four). */
-static const int el_z[] = {60, 59, 66, 65, 27, 26};
-static const char *const el_sym[] = {"Nd", "Pr", "Dy", "Tb", "Co", "Fe"};
-#define NEL 6
-#define NTAB 4
-
-enum { M_KRATIO, M_FP0, NMETH };
-static const char *const meth_key[NMETH] = {"kratio", "fp_standardless"};
-
-typedef struct result {
-	double wt, sigma;
-	unsigned flags;
-	int ok;
-} result;
-
-typedef struct record {
-	int grade, repeat;
-	double truth[NEL], truth_area[NEL], area[NEL];
-	result r[NMETH][NEL];
-	int fit_ok;
-	size_t nwarn;    /* unexplained-peak warnings of the final fit */
-	double chi2;
-} record;
-
-typedef struct physics_run {
-	xrg_data data;
-	int skipped;
-	char reason[512];
-	record *rec;
-	size_t nrec;
-	double seconds;
-} physics_run;
-
-/* ---------------------------------------------------------------- options */
-
-typedef struct options {
-	int repeats;
-	double live_s;
-	unsigned long seed;
-	xrg_tube_model tube;
-	double kv;
-	int filter_z;
-	double filter_um;
-	double drift_pct;
-	char instrument[512];
-	const char *json;
-	int verbose;
-	int physics[3];
-	int nphysics;
-} options;
+const int el_z[NEL] = {60, 59, 66, 65, 27, 26};
+const char *const el_sym[NEL] = {"Nd", "Pr", "Dy", "Tb", "Co", "Fe"};
+const char *const meth_key[NMETH] = {"kratio", "fp_standardless"};
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: accuracy_audit [--repeats N] [--live S] [--physics xraylib,perturbed,fisx] [--seed N]\n"
 	           "                      [--tube kramers|depth] [--kv KV] [--filter EL:UM] [--drift PCT]\n"
-	           "                      [--instrument FILE] [--json FILE|-] [--verbose]\n"
+	           "                      [--instrument FILE] [--json FILE|-] [--verbose] [--no-refine] [--no-reference]\n"
 	           "Bias and coverage of the suite's quantification on spectra made with other physics\n"
 	           "(tests/xrfgen): 7 magnet grades x N Poisson repeats per line-data physics.\n"
 	           "Defaults: --repeats 2 --live 300 --physics xraylib,perturbed,fisx --seed 1 --tube kramers\n"
-	           "          --kv 40 --drift 0.3 --instrument examples/instruments/benchtop-sdd.ini\n");
+	           "          --kv 40 --drift 0.3 --instrument examples/instruments/benchtop-sdd.ini\n"
+	           "--no-refine: unknowns fitted on the standards' calibration (no offset/gain refinement);\n"
+	           "--no-reference: the configured line shape (nothing refined on a reference magnet).\n");
 }
 
 static int parse_options(int argc, char **argv, options *o)
@@ -142,6 +94,12 @@ static int parse_options(int argc, char **argv, options *o)
 			exit(0);
 		} else if (strcmp(a, "--verbose") == 0) {
 			o->verbose = 1;
+			continue;
+		} else if (strcmp(a, "--no-refine") == 0) {
+			o->no_refine = 1;
+			continue;
+		} else if (strcmp(a, "--no-reference") == 0) {
+			o->no_reference = 1;
 			continue;
 		}
 		if (!v) {
@@ -223,9 +181,7 @@ static double now(void)
 	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* The table and progress: stdout, or stderr when the JSON goes to stdout. */
-static FILE *out_stream;
-#define say(...) fprintf(out_stream, __VA_ARGS__)
+FILE *audit_out;
 
 static unsigned long nlogwarn;
 static int verbose;
@@ -287,20 +243,24 @@ static int lab_setup(lab *L, xrg_gen *g, const options *o, double ua)
 	/* 1000 s of the reference magnet: calibration and line shape refined */
 	xrg_sample s;
 	make_magnet(&s, &reference);
-	if (measure(g, &s, 1000, 99, y, NULL)) {
+	if (o->no_reference) {
+		say("reference: none, the configured line shape\n");
+	} else if (measure(g, &s, 1000, 99, y, NULL)) {
 		fprintf(stderr, "accuracy_audit: generator: %s\n", xrg_error());
 		goto out;
+	} else {
+		if (mg_analysis_run(&L->base, y, NCH, 1000, MG_REFINE_DEFAULT | MG_REFINE_TAIL | MG_REFINE_STEP, &r,
+		                    &p) < 0) {
+			fprintf(stderr, "accuracy_audit: reference fit: %s\n", mg_error_detail());
+			goto out;
+		}
+		const mg_analysis_config *pc = mg_analysis_plan_config(p);
+		L->base.cal = pc->cal;
+		L->base.det = pc->det;
+		say("reference: gain %.6f keV/ch, noise %.4f, Fano %.4f, tail %.4f/%.3f keV, chi2 %.2f\n",
+		    L->base.cal.gain_kev, L->base.det.noise_kev, L->base.det.fano, L->base.det.tail_fraction,
+		    L->base.det.tail_slope_kev, r->chi2_reduced);
 	}
-	if (mg_analysis_run(&L->base, y, NCH, 1000, MG_REFINE_DEFAULT | MG_REFINE_TAIL | MG_REFINE_STEP, &r, &p) < 0) {
-		fprintf(stderr, "accuracy_audit: reference fit: %s\n", mg_error_detail());
-		goto out;
-	}
-	const mg_analysis_config *pc = mg_analysis_plan_config(p);
-	L->base.cal = pc->cal;
-	L->base.det = pc->det;
-	say("reference: gain %.6f keV/ch, noise %.4f, Fano %.4f, tail %.4f/%.3f keV, chi2 %.2f\n",
-	       L->base.cal.gain_kev, L->base.det.noise_kev, L->base.det.fano, L->base.det.tail_fraction,
-	       L->base.det.tail_slope_kev, r->chi2_reduced);
 	/* the pure standards, fitted with their own composition as the matrix */
 	if (mg_quant_analyzer_new(NULL, &L->base, 0, &an) < 0)
 		goto out;
@@ -339,11 +299,11 @@ out:
 }
 
 /* One unknown: offset and gain refined (the drift), then both methods. */
-static void analyse(const lab *L, const double *y, double live, double ua, record *rec)
+static void analyse(const lab *L, const double *y, double live, double ua, int refine, record *rec)
 {
 	mg_analysis_config cu = L->base;
 	mg_analysis_plan *p = NULL;
-	if (mg_analysis_plan_new(&L->base, &p) == 0) {
+	if (refine && mg_analysis_plan_new(&L->base, &p) == 0) {
 		mg_analysis_ctx *ctx = mg_analysis_ctx_new(p);
 		mg_analysis_refinement rf;
 		if (ctx && mg_analysis_refine(p, ctx, y, NCH, MG_REFINE_OFFSET | MG_REFINE_GAIN, &rf) == 0)
@@ -461,7 +421,7 @@ static int run_world(const options *o, xrg_data data, unsigned long seed, int re
 			}
 			xrg_poisson(1000000ul * (unsigned long)(data + 1) + 1000ul * (unsigned long)k + (unsigned long)r + 1,
 			            mean, y, NCH);
-			analyse(&L, y, o->live_s, ua, rec);
+			analyse(&L, y, o->live_s, ua, !o->no_refine, rec);
 			if (o->verbose) {
 				say("  %-16s #%d:", grades[k].name, r + 1);
 				for (int e = 0; e < NTAB; e++)
@@ -504,278 +464,14 @@ static int run_physics(const options *o, xrg_data data, physics_run *pr)
 	return 0;
 }
 
-/* ---------------------------------------------------------------- statistics */
-
-typedef struct stat {
-	int n;                        /* results */
-	double bias_rel, bias_abs;    /* mean over spectra that hold the element */
-	double worst_rel, worst_abs;  /* the grade whose mean is the largest in magnitude */
-	int worst_rel_grade, worst_abs_grade;
-	int npresent;
-	double cover2, cover2_present;
-	int absent, false_pos;        /* reported above the LOD where absent */
-	int present02, detected02;    /* holding >= 0.2 wt%, of which reported above the LOD */
-} stat;
-
-static void stat_method(const physics_run *pr, int m, int e, stat *st)
-{
-	memset(st, 0, sizeof *st);
-	double gr[NGRADE] = {0}, ga[NGRADE] = {0};
-	int gn[NGRADE] = {0}, in2 = 0, in2p = 0;
-	st->worst_rel_grade = st->worst_abs_grade = -1;
-	for (size_t i = 0; i < pr->nrec; i++) {
-		const record *rec = &pr->rec[i];
-		const result *r = &rec->r[m][e];
-		if (!r->ok)
-			continue;
-		double t = rec->truth[e];
-		st->n++;
-		int covered = fabs(r->wt - t) <= 2 * r->sigma;
-		in2 += covered;
-		int above = !(r->flags & MG_QE_BELOW_LOD);
-		if (t > 0) {
-			st->npresent++;
-			in2p += covered;
-			st->bias_rel += r->wt / t - 1;
-			st->bias_abs += r->wt - t;
-			gr[rec->grade] += r->wt / t - 1;
-			ga[rec->grade] += r->wt - t;
-			gn[rec->grade]++;
-		} else {
-			st->absent++;
-			st->false_pos += above;
-		}
-		if (t >= 0.2) {
-			st->present02++;
-			st->detected02 += above;
-		}
-	}
-	st->cover2 = st->n ? (double)in2 / st->n : NAN;
-	st->cover2_present = st->npresent ? (double)in2p / st->npresent : NAN;
-	st->bias_rel = st->npresent ? st->bias_rel / st->npresent : NAN;
-	st->bias_abs = st->npresent ? st->bias_abs / st->npresent : NAN;
-	st->worst_rel = st->worst_abs = NAN;
-	for (int k = 0; k < NGRADE; k++) {
-		if (!gn[k])
-			continue;
-		double r = gr[k] / gn[k], a = ga[k] / gn[k];
-		if (st->worst_rel_grade < 0 || fabs(r) > fabs(st->worst_rel)) {
-			st->worst_rel = r;
-			st->worst_rel_grade = k;
-		}
-		if (st->worst_abs_grade < 0 || fabs(a) > fabs(st->worst_abs)) {
-			st->worst_abs = a;
-			st->worst_abs_grade = k;
-		}
-	}
-}
-
-typedef struct area_stat {
-	int n;
-	double bias, worst;
-	int worst_grade;
-} area_stat;
-
-static void stat_area(const physics_run *pr, int e, area_stat *st)
-{
-	memset(st, 0, sizeof *st);
-	double gs[NGRADE] = {0};
-	int gn[NGRADE] = {0};
-	st->worst_grade = -1;
-	st->worst = NAN;
-	for (size_t i = 0; i < pr->nrec; i++) {
-		const record *rec = &pr->rec[i];
-		if (!(rec->truth_area[e] > 0) || !isfinite(rec->area[e]))
-			continue;
-		double d = rec->area[e] / rec->truth_area[e] - 1;
-		st->n++;
-		st->bias += d;
-		gs[rec->grade] += d;
-		gn[rec->grade]++;
-	}
-	st->bias = st->n ? st->bias / st->n : NAN;
-	for (int k = 0; k < NGRADE; k++)
-		if (gn[k] && (st->worst_grade < 0 || fabs(gs[k] / gn[k]) > fabs(st->worst))) {
-			st->worst = gs[k] / gn[k];
-			st->worst_grade = k;
-		}
-}
-
-/* ---------------------------------------------------------------- the table */
-
-/* Nd, Pr, Dy relative (%), Tb absolute (wt%), as issue 14 reports them. */
-static void cell_bias(char *buf, size_t size, int e, const stat *st)
-{
-	if (st->npresent == 0)
-		snprintf(buf, size, "–");
-	else if (e == 3)
-		snprintf(buf, size, "%+.3f wt%% (%+.3f)", st->bias_abs, st->worst_abs);
-	else
-		snprintf(buf, size, "%+.1f %% (%+.1f)", 100 * st->bias_rel, 100 * st->worst_rel);
-}
-
-static void print_table(const options *o, const physics_run *pr)
-{
-	say("\n### %s (tube %s %.0f kV, %d grades x %d repeats of %.0f s, gain drift %+.1f %%; %.0f s)\n\n",
-	       xrg_data_name(pr->data), xrg_tube_name(o->tube), o->kv, NGRADE, o->repeats, o->live_s, o->drift_pct,
-	       pr->seconds);
-	if (pr->skipped) {
-		say("skipped: %s\n", pr->reason);
-		return;
-	}
-	char c[NTAB][64];
-	say("| | Nd | Pr | Dy | Tb |\n|---|---|---|---|---|\n");
-	say("| family area, bias (worst grade) |");
-	for (int e = 0; e < NTAB; e++) {
-		area_stat a;
-		stat_area(pr, e, &a);
-		if (a.n)
-			say(" %+.1f %% (%+.1f) |", 100 * a.bias, 100 * a.worst);
-		else
-			say(" – |");
-	}
-	say("\n");
-	static const char *const what[NMETH] = {"with standards", "standardless FP"};
-	for (int m = 0; m < NMETH; m++) {
-		stat st[NTAB];
-		for (int e = 0; e < NTAB; e++)
-			stat_method(pr, m, e, &st[e]);
-		say("| wt%% %s, bias (worst grade) |", what[m]);
-		for (int e = 0; e < NTAB; e++) {
-			cell_bias(c[e], sizeof c[e], e, &st[e]);
-			say(" %s |", c[e]);
-		}
-		say("\n| stated 2σ covers the truth, %s |", what[m]);
-		for (int e = 0; e < NTAB; e++)
-			say(" %.0f %% |", 100 * st[e].cover2);
-		say("\n| above the LOD where absent, %s |", what[m]);
-		for (int e = 0; e < NTAB; e++)
-			say(e >= 2 ? " %d of %d |" : " – |", st[e].false_pos, st[e].absent);
-		say("\n| detected where ≥ 0.2 wt%%, %s |", what[m]);
-		for (int e = 0; e < NTAB; e++)
-			say(" %d of %d |", st[e].detected02, st[e].present02);
-		say("\n");
-	}
-	size_t warned = 0, failed = 0;
-	for (size_t i = 0; i < pr->nrec; i++) {
-		warned += pr->rec[i].nwarn > 0;
-		failed += !pr->rec[i].fit_ok;
-	}
-	say("\nworst grades (with standards):");
-	for (int e = 0; e < NTAB; e++) {
-		stat st;
-		stat_method(pr, M_KRATIO, e, &st);
-		int k = e == 3 ? st.worst_abs_grade : st.worst_rel_grade;
-		say(" %s %s;", el_sym[e], k >= 0 ? grades[k].name : "–");
-	}
-	say("\n%zu spectra, %zu failed, %zu with an unexplained-peak warning\n", pr->nrec, failed, warned);
-}
-
-/* ---------------------------------------------------------------- JSON */
-
-static void jnum(FILE *f, double v)
-{
-	if (isfinite(v))
-		fprintf(f, "%.6g", v);
-	else
-		fprintf(f, "null");
-}
-
-static void json_stat(FILE *f, const stat *st)
-{
-	fprintf(f, "{\"n\": %d, \"present\": %d, \"bias_rel\": ", st->n, st->npresent);
-	jnum(f, st->bias_rel);
-	fprintf(f, ", \"bias_rel_worst\": ");
-	jnum(f, st->worst_rel);
-	fprintf(f, ", \"bias_rel_worst_grade\": %d, \"bias_abs_wt_pct\": ", st->worst_rel_grade);
-	jnum(f, st->bias_abs);
-	fprintf(f, ", \"bias_abs_worst_wt_pct\": ");
-	jnum(f, st->worst_abs);
-	fprintf(f, ", \"bias_abs_worst_grade\": %d, \"coverage_2s\": ", st->worst_abs_grade);
-	jnum(f, st->cover2);
-	fprintf(f, ", \"coverage_2s_present\": ");
-	jnum(f, st->cover2_present);
-	fprintf(f, ", \"absent\": %d, \"above_lod_where_absent\": %d, \"present_ge_0_2\": %d, \"detected_ge_0_2\": %d}",
-	        st->absent, st->false_pos, st->present02, st->detected02);
-}
-
-static void json_write(FILE *f, const options *o, const physics_run *runs, int nruns)
-{
-	fprintf(f, "{\n\"audit\": \"accuracy\", \"version\": 1,\n");
-	fprintf(f, "\"settings\": {\"repeats\": %d, \"live_s\": %g, \"seed\": %lu, \"tube\": \"%s\", \"kv\": %g, "
-	           "\"filter_z\": %d, \"filter_um\": %g, \"gain_drift_pct\": %g},\n",
-	        o->repeats, o->live_s, o->seed, xrg_tube_name(o->tube), o->kv, o->filter_z, o->filter_um, o->drift_pct);
-	fprintf(f, "\"grades\": [");
-	for (int k = 0; k < NGRADE; k++)
-		fprintf(f, "%s\n  {\"name\": \"%s\", \"Nd\": %g, \"Pr\": %g, \"Dy\": %g, \"Tb\": %g, \"Co\": %g}", k ? "," : "",
-		        grades[k].name, grades[k].nd, grades[k].pr, grades[k].dy, grades[k].tb, grades[k].co);
-	fprintf(f, "],\n\"physics\": [");
-	for (int p = 0; p < nruns; p++) {
-		const physics_run *pr = &runs[p];
-		fprintf(f, "%s\n {\"name\": \"%s\", \"skipped\": %s, \"reason\": \"", p ? "," : "", xrg_data_name(pr->data),
-		        pr->skipped ? "true" : "false");
-		for (const char *c = pr->reason; *c; c++)
-			if (*c == '"' || *c == '\\')
-				fprintf(f, "\\%c", *c);
-			else if ((unsigned char)*c >= 0x20)
-				fputc(*c, f);
-		fprintf(f, "\", \"seconds\": %.1f,\n  \"elements\": {", pr->seconds);
-		for (int e = 0; e < NEL && !pr->skipped; e++) {
-			area_stat a;
-			stat_area(pr, e, &a);
-			fprintf(f, "%s\n   \"%s\": {\"area\": {\"n\": %d, \"bias_rel\": ", e ? "," : "", el_sym[e], a.n);
-			jnum(f, a.bias);
-			fprintf(f, ", \"bias_rel_worst\": ");
-			jnum(f, a.worst);
-			fprintf(f, ", \"worst_grade\": %d}", a.worst_grade);
-			for (int m = 0; m < NMETH; m++) {
-				stat st;
-				stat_method(pr, m, e, &st);
-				fprintf(f, ",\n    \"%s\": ", meth_key[m]);
-				json_stat(f, &st);
-			}
-			fprintf(f, "}");
-		}
-		fprintf(f, "},\n  \"spectra\": [");
-		for (size_t i = 0; i < pr->nrec; i++) {
-			const record *rec = &pr->rec[i];
-			fprintf(f, "%s\n   {\"grade\": %d, \"repeat\": %d, \"chi2\": ", i ? "," : "", rec->grade, rec->repeat);
-			jnum(f, rec->chi2);
-			fprintf(f, ", \"warnings\": %zu", rec->nwarn);
-			for (int e = 0; e < NEL; e++) {
-				fprintf(f, ", \"%s\": {\"truth\": %g, \"truth_area\": ", el_sym[e], rec->truth[e]);
-				jnum(f, rec->truth_area[e]);
-				fprintf(f, ", \"area\": ");
-				jnum(f, rec->area[e]);
-				for (int m = 0; m < NMETH; m++) {
-					const result *r = &rec->r[m][e];
-					fprintf(f, ", \"%s\": ", meth_key[m]);
-					if (!r->ok) {
-						fprintf(f, "null");
-						continue;
-					}
-					fprintf(f, "{\"wt\": ");
-					jnum(f, r->wt);
-					fprintf(f, ", \"sigma\": ");
-					jnum(f, r->sigma);
-					fprintf(f, ", \"below_lod\": %s}", (r->flags & MG_QE_BELOW_LOD) ? "true" : "false");
-				}
-				fprintf(f, "}");
-			}
-			fprintf(f, "}");
-		}
-		fprintf(f, "]}");
-	}
-	fprintf(f, "\n]\n}\n");
-}
-
 int main(int argc, char **argv)
 {
 	options o;
 	if (parse_options(argc, argv, &o))
 		return 2;
 	verbose = o.verbose;
-	out_stream = o.json && strcmp(o.json, "-") == 0 ? stderr : stdout;
+	audit_out = o.json && strcmp(o.json, "-") == 0 ? stderr : stdout;
+	setvbuf(audit_out, NULL, _IOLBF, 0); /* progress shows as it goes */
 	mg_log_set_handler(log_handler, NULL);
 	say("accuracy audit: %d grades x %d repeats of %.0f s, gain drift %+.2f %%, tube %s %.0f kV, seed %lu\n",
 	       NGRADE, o.repeats, o.live_s, o.drift_pct, xrg_tube_name(o.tube), o.kv, o.seed);
@@ -789,7 +485,7 @@ int main(int argc, char **argv)
 		nruns++;
 	}
 	for (int p = 0; p < nruns; p++)
-		print_table(&o, &runs[p]);
+		audit_print_table(&o, &runs[p]);
 	say("\nlibrary warnings logged: %lu%s\n", nlogwarn, nlogwarn && !o.verbose ? " (--verbose shows them)" : "");
 	if (o.json && !failed) {
 		FILE *f = strcmp(o.json, "-") == 0 ? stdout : fopen(o.json, "w");
@@ -797,7 +493,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "accuracy_audit: cannot write %s\n", o.json);
 			failed = 1;
 		} else {
-			json_write(f, &o, runs, nruns);
+			audit_json_write(f, &o, runs, nruns);
 			if (f != stdout && fclose(f) != 0)
 				failed = 1;
 		}
