@@ -17,8 +17,10 @@
  * standardless FP. Printed per line-data physics and element: family-area
  * bias, wt% bias (mean and worst grade), how often the stated 2σ covers the
  * truth, Dy/Tb reported above the LOD where absent, Tb detected where it
- * holds ≥ 0.2 wt%. No thresholds (yet): the ctest run checks only that it
- * ran. docs/validation-accuracy.md has today's figures and the command.
+ * holds ≥ 0.2 wt%. With the perturbed data every repeat is another draw of
+ * the database (seed, seed + 1, ...) with its own reference and standards.
+ * No thresholds (yet): the ctest run checks only that it ran.
+ * docs/validation-accuracy.md has today's figures and the command.
  *
  *   accuracy_audit [--repeats N] [--live S] [--physics xraylib,perturbed,fisx]
  *                  [--seed N] [--tube kramers|depth] [--kv KV] [--filter EL:UM]
