@@ -9,7 +9,8 @@ set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config
       libusb-1.0-0-dev libserialport-dev libfftw3-dev libpng-dev libgsl-dev libxrl-dev
       libcairo2-dev libpango1.0-dev libsqlite3-dev libpq-dev postgresql libssl-dev libjansson-dev libxml2-dev libinih-dev
-      umockdev libumockdev-dev clang libclang-rt-14-dev socat poppler-utils help2man)
+      umockdev libumockdev-dev clang libclang-rt-14-dev socat poppler-utils help2man
+      python3-fisx)  # python3-fisx: the accuracy audit's second data library (tests/xrfgen)
 [ "${1:-}" = "--peer" ] && pkgs+=(python3-pymca5)
 
 missing=()
