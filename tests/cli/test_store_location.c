@@ -161,9 +161,10 @@ static void test_shared(const char *shared)
 int main(void)
 {
 	test_conf();
-	const char *shared = strdup(mg_test_path(mg_test_tmpdir(), "shared"));
+	char *shared = strdup(mg_test_path(mg_test_tmpdir(), "shared"));
 	CHECK(mkdir(shared, 02770) == 0 && chmod(shared, 02770) == 0);
 	test_order(shared);
 	test_shared(shared);
+	free(shared);
 	return mg_test_finish("test_store_location");
 }
