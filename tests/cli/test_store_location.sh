@@ -45,7 +45,7 @@ else
 	rc=$?
 fi
 [ "$rc" = 1 ] || fail "a broken configuration should exit 1, got $rc"
-echo "$out" | grep -q "$T/broken.conf line 3: unknown key 'datadir'" || fail "message: $out"
+grep -q "$T/broken.conf line 3: unknown key 'datadir'" <<<"$out" || fail "message: $out"
 
 # a shared data directory: group-writable files and folders, whatever the umask
 mkdir "$T/shared"

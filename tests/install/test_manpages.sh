@@ -27,9 +27,9 @@ for cmd in "" $COMMANDS; do
 	warnings=$(groff -man -Tutf8 -ww -Wbreak -z "$page" 2>&1) # long example lines may overrun: not a fault || fail "$name.1: groff failed"
 	[ -z "$warnings" ] || fail "$name.1: groff warns: $warnings"
 	text=$(man -l "$page" 2>&1) || fail "$name.1: man -l failed"
-	echo "$text" | grep -q "^$title(1)" || fail "$name.1: man shows no header"
-	echo "$text" | grep -q "^EXAMPLES" || fail "$name.1: man shows no EXAMPLES"
-	echo "$text" | grep -q "^ *magassay${cmd:+ $cmd}" || fail "$name.1: no example of magassay${cmd:+ $cmd}"
+	grep -q "^$title(1)" <<<"$text" || fail "$name.1: man shows no header"
+	grep -q "^EXAMPLES" <<<"$text" || fail "$name.1: man shows no EXAMPLES"
+	grep -q "^ *magassay${cmd:+ $cmd}" <<<"$text" || fail "$name.1: no example of magassay${cmd:+ $cmd}"
 	n=$((n + 1))
 done
 echo "man pages: $n checked"
