@@ -74,7 +74,7 @@ int mg_acq_checkpoint_dir(mg_store *st, char **out)
 	if (!d)
 		return mg_fail(MG_ERR_NOMEM, ACQ_DOM, "out of memory");
 	snprintf(d, n, "%s/" ACQ_CHECKPOINT_FOLDER, data);
-	if (mkdir(d, 0750) != 0 && errno != EEXIST) {
+	if (mkdir(d, 0770) != 0 && errno != EEXIST) {
 		int e = errno;
 		free(d);
 		return mg_fail(e == ENOSPC || e == EDQUOT ? MG_ERR_NOSPACE : MG_ERR_IO, ACQ_DOM,
@@ -96,7 +96,7 @@ void acq_ckpt_init(struct acq_ckpt *c)
  * live acquisition) or an I/O error. */
 static int take_lock_once(const char *path, int *fd_out)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
 	if (fd < 0)
 		return mg_fail(errno == ENOSPC ? MG_ERR_NOSPACE : MG_ERR_IO, ACQ_DOM, "%s: cannot create: %s", path,
 		               strerror(errno));

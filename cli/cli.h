@@ -42,6 +42,19 @@ void cli_db_set(const char *url);
 struct mg_store;
 int cli_store_open_db(const char *data_dir, unsigned flags, struct mg_store **st);
 
+/* Where the store is when the user does not say (cli/store_location.c,
+ * docs/install.md): the data directory (NULL: the library's per-user
+ * default) and database (NULL: the library decides) for --data-dir given_dir
+ * and --db given_db (both may be NULL). MG_OK, or the configuration file's
+ * error (mg_error_detail()). Also makes new files group-writable when the data
+ * directory is a shared one (set-group-ID and group-writable). */
+int cli_store_location(const char *given_dir, const char *given_db, const char **dir, const char **db);
+struct mg_store_conf;
+void cli_store_choose(const char *given_dir, const char *given_db, const struct mg_store_conf *conf,
+                      const char *shared, const char **dir, const char **db);
+int cli_shared_store_usable(const char *dir);
+void cli_shared_umask(const char *dir);
+
 /* The spectrum summary shared by `info` and others. */
 json_t *cli_spectrum_json(const mg_spectrum *s);
 void cli_spectrum_print(FILE *f, const mg_spectrum *s);

@@ -301,6 +301,10 @@ int cmd_reprocess(int argc, char **argv)
 		return cli_usage("reprocess", "say what to reprocess: --batch ID, --sample ID, --since DATE or --all");
 	if (all && nsel > 1)
 		return cli_usage("reprocess", "--all excludes --batch, --sample and --since");
+	if (cli_store_location(cfg.data_dir, cfg.db_url, &cfg.data_dir, &cfg.db_url) != MG_OK) {
+		cli_error("reprocess: %s", mg_error_detail());
+		return CLI_FAIL;
+	}
 	o.tty = isatty(STDERR_FILENO);
 	if (o.json) {
 		o.changes = json_array();

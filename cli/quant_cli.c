@@ -285,7 +285,9 @@ int cli_quant_options(int *argc, char **argv, mg_analysis_config *cfg)
 	} else {
 		/* the default in the data directory, when there is one */
 		char *dir = NULL;
-		if (mg_store_resolve_dir(G.data_dir, &dir) == 0 && dir) {
+		const char *chosen = NULL;
+		if (cli_store_location(G.data_dir, NULL, &chosen, NULL) == MG_OK &&
+		    mg_store_resolve_dir(chosen, &dir) == 0 && dir) {
 			char path[4096];
 			struct stat sb;
 			snprintf(path, sizeof path, "%s/instrument.ini", dir);

@@ -150,5 +150,7 @@ void cli_db_set(const char *url)
 
 int cli_store_open_db(const char *data_dir, unsigned flags, mg_store **st)
 {
-	return mg_store_open_db(data_dir, db_url, flags, st);
+	const char *dir, *db;
+	int rc = cli_store_location(data_dir, db_url, &dir, &db);
+	return rc != MG_OK ? rc : mg_store_open_db(dir, db, flags, st);
 }

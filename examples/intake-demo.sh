@@ -7,6 +7,10 @@
 #
 #   examples/intake-demo.sh            # a fresh data directory under /tmp
 #   MAGASSAY_DATA=~/lab examples/intake-demo.sh
+#   examples/intake-demo.sh --store    # magassay's own choice: the shared store
+#                                      # for members of the magassay group
+#                                      # (docs/install.md), else your own; the
+#                                      # reports go to a new folder under /tmp
 #
 # Environment: MAGASSAY (the binary; default build/cli/magassay next to this
 # folder, else on PATH), MAGASSAY_DATA (the data directory; default a new folder
@@ -27,17 +31,26 @@ if [ ! -x "$MAGASSAY" ]; then
 		exit 1
 	fi
 fi
-if [ -z "${MAGASSAY_DATA:-}" ]; then
-	MAGASSAY_DATA=$(mktemp -d /tmp/magassay-demo.XXXXXX)
+OWN_STORE=
+if [ "${1:-}" = "--store" ]; then
+	# the data directory is the one the first acquisition reports
+	OWN_STORE=1
+	MAGASSAY_DATA=
+	OUT=$(mktemp -d /tmp/magassay-demo-reports.XXXXXX)
+else
+	if [ -z "${MAGASSAY_DATA:-}" ]; then
+		MAGASSAY_DATA=$(mktemp -d /tmp/magassay-demo.XXXXXX)
+	fi
+	export MAGASSAY_DATA
+	OUT=$MAGASSAY_DATA
 fi
-export MAGASSAY_DATA
 LOT=${LOT:-LOT-2026-0042}
 OPERATOR=${OPERATOR:-demo}
 PRESET=${PRESET:-60}
 SPEED=${SPEED:-30}
 PROFILE=$here/profiles/sim-xrf.ini
 
-echo "== intake of lot $LOT (operator $OPERATOR) into $MAGASSAY_DATA"
+echo "== intake of lot $LOT (operator $OPERATOR) into ${MAGASSAY_DATA:-magassay's default store}"
 echo "   instrument: the simulated XRF (sim:xrf, speed ${SPEED}x), profile $PROFILE"
 echo
 
@@ -68,6 +81,11 @@ for entry in \
 	if [ -z "$first" ]; then
 		first=$(sed -n 's/.*-> measurement \([0-9][0-9]*\).*/\1/p' "$log" | head -n 1)
 	fi
+	if [ -z "$MAGASSAY_DATA" ]; then
+		MAGASSAY_DATA=$(sed -n 's/.* stored in \(\/.*\)$/\1/p' "$log" | tail -n 1)
+		[ -n "$MAGASSAY_DATA" ] || { echo "intake-demo: acquire did not say where it stored $id" >&2; exit 1; }
+		export MAGASSAY_DATA
+	fi
 done
 
 echo
@@ -82,20 +100,19 @@ echo
 echo "== analysis of the lot: line families, areas, detection limits, and wt% by fundamental"
 echo "   parameters (standardless), saved to the store"
 "$MAGASSAY" -q analyze "$LOT" --store --elements Fe,Co,Nd,Pr,Dy,Tb,Ni,Cu --quant=fp \
-	--grades "$(dirname "$0")/grades.ini" --plot "$MAGASSAY_DATA/$LOT-fit.png" | grep -v '^ *plot '
+	--grades "$(dirname "$0")/grades.ini" --plot "$OUT/$LOT-fit.png" | grep -v '^ *plot '
 echo
 echo "== QC and reports"
 "$MAGASSAY" qc status "$LOT"
-"$MAGASSAY" report batch "$LOT" --pdf "$MAGASSAY_DATA/$LOT.pdf" --csv "$MAGASSAY_DATA/$LOT.csv" \
-	--png "$MAGASSAY_DATA/$LOT.png"
-"$MAGASSAY" report sample "$LOT-01" --pdf "$MAGASSAY_DATA/$LOT-01.pdf" --png "$MAGASSAY_DATA/$LOT-01.png"
-echo "batch report: $MAGASSAY_DATA/$LOT.pdf, $MAGASSAY_DATA/$LOT.csv, $MAGASSAY_DATA/$LOT.png"
-echo "certificate:  $MAGASSAY_DATA/$LOT-01.pdf"
+"$MAGASSAY" report batch "$LOT" --pdf "$OUT/$LOT.pdf" --csv "$OUT/$LOT.csv" --png "$OUT/$LOT.png"
+"$MAGASSAY" report sample "$LOT-01" --pdf "$OUT/$LOT-01.pdf" --png "$OUT/$LOT-01.png"
+echo "batch report: $OUT/$LOT.pdf, $OUT/$LOT.csv, $OUT/$LOT.png"
+echo "certificate:  $OUT/$LOT-01.pdf"
 echo
 echo "== later: a resolution calibration (on the first sample: a magnet has many lines), and what"
 echo "   reprocessing the lot with it would change (dry run: nothing is written; without --dry-run"
 echo "   each result gets a new version)"
-"$MAGASSAY" calibrate resolution "$MAGASSAY_DATA"/spectra/"$LOT"/"$LOT-01"/*.mca --name demo-dp5 \
+"$MAGASSAY" calibrate resolution "$(ls "$MAGASSAY_DATA"/spectra/"$LOT"/"$LOT-01"/*.mca | head -n 1)" --name demo-dp5 \
 	--operator "$OPERATOR" | tail -n 1
 "$MAGASSAY" reprocess --batch "$LOT" --calib resolution:demo-dp5 --grades "$here/grades.ini" --dry-run
 echo

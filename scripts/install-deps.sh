@@ -4,6 +4,7 @@
 # installs only the packages that are missing.
 #   scripts/install-deps.sh            build + run + test dependencies
 #   scripts/install-deps.sh --peer     also PyMca 5.8 for the peer tests (brings Qt; large)
+#   scripts/install-deps.sh --package  also what scripts/package.sh needs (debhelper, lintian)
 set -euo pipefail
 
 pkgs=(build-essential cmake ninja-build pkg-config
@@ -12,6 +13,7 @@ pkgs=(build-essential cmake ninja-build pkg-config
       umockdev libumockdev-dev clang libclang-rt-14-dev socat poppler-utils help2man
       python3-fisx)  # python3-fisx: the accuracy audit's second data library (tests/xrfgen)
 [ "${1:-}" = "--peer" ] && pkgs+=(python3-pymca5)
+[ "${1:-}" = "--package" ] && pkgs+=(debhelper dpkg-dev fakeroot lintian udev)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -3,6 +3,7 @@
  * <data dir>/magassay.db. Maps SQLite's result codes (and the system error
  * behind an I/O failure: full disk, file size limit) to mg_err codes. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -12,6 +13,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+
+#include <unistd.h>
 
 #include "db_backend.h"
 #include "store_internal.h"
@@ -374,8 +377,17 @@ int db_open_sqlite(const char *path, const char *dir, int readonly, int create, 
 	*out = &c->base;
 	c->busy_ms = MG_STORE_BUSY_TIMEOUT_MS;
 	int oflags = SQLITE_OPEN_NOMUTEX | (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
-	if (create)
+	if (create) {
 		oflags |= SQLITE_OPEN_CREATE;
+		/* SQLite creates the file 0644 less the umask, never group-writable;
+		 * made here with 0666 less the umask it is the same with the usual 022
+		 * and group-writable in a shared data directory (docs/install.md). An
+		 * empty file is a new database to SQLite; its -wal and -shm files take
+		 * its mode. */
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd >= 0)
+			close(fd);
+	}
 	int rc = sqlite3_open_v2(path, &c->h, oflags, NULL);
 	if (rc != SQLITE_OK) {
 		remember(c, rc);

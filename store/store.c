@@ -84,7 +84,8 @@ static int errno_code(int e)
 	}
 }
 
-/* mkdir -p: every missing level is created with mode 0750. */
+/* mkdir -p: every missing level is created with mode 0770 less the umask
+ * (0750 with the usual 022; group-writable in a shared data directory). */
 static int make_dirs(const char *path)
 {
 	char buf[PATH_MAX];
@@ -97,7 +98,7 @@ static int make_dirs(const char *path)
 			continue;
 		char save = buf[i];
 		buf[i] = '\0';
-		if (mkdir(buf, 0750) != 0) {
+		if (mkdir(buf, 0770) != 0) {
 			int e = errno;
 			struct stat sb;
 			/* An existing folder is fine, even where we could not have created it. */

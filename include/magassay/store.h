@@ -74,6 +74,26 @@ enum mg_store_flags {
  * (when absolute), else $HOME/.local/share/magassay. *out is malloc'ed (free()). */
 int mg_store_resolve_dir(const char *data_dir, char **out);
 
+/* The machine's configuration file (/etc/magassay/magassay.conf for a system
+ * install; docs/install.md): INI, one section [store] with two optional keys,
+ *   data_dir = /absolute/path        the data directory for whoever names none
+ *   database = postgresql://...|sqlite   the database for whoever names none
+ * Anything else (another section or key, a relative data_dir, a database that
+ * is neither a PostgreSQL URL nor "sqlite", a key given twice) is
+ * MG_ERR_FORMAT with "<name> line <N>: <what>". Which of these a program
+ * applies, and in which order, is its choice (the magassay command's:
+ * docs/install.md). The fields are malloc'ed or NULL; release with
+ * mg_store_conf_clear(). */
+typedef struct mg_store_conf {
+	char *data_dir;
+	char *database;
+} mg_store_conf;
+int mg_store_conf_parse(const char *text, size_t len, const char *name, mg_store_conf *out);
+/* The same from a file. A file that does not exist is an empty configuration
+ * (MG_OK, both fields NULL); one that cannot be read is MG_ERR_IO. */
+int mg_store_conf_read(const char *path, mg_store_conf *out);
+void mg_store_conf_clear(mg_store_conf *c);
+
 /* Open (and by default create) the store in the data directory resolved as
  * above: the directory (0750) with its spectra/ archive and magassay.db,
  * migrated to MG_STORE_SCHEMA_VERSION. A database of a newer schema is refused
